@@ -1,0 +1,1 @@
+"""okc.cli: the `okc` command line (Click). Installed from the top-level cli/ folder."""

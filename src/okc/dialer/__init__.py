@@ -1,0 +1,1 @@
+"""okc.dialer: outbound campaigns and the predictive pacer (a later issue builds them)."""

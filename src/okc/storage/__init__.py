@@ -1,0 +1,1 @@
+"""okc.storage: what the center records, in a database through sqlmodel."""
