@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
 
@@ -14,7 +13,7 @@ from okc.errors import OkcError
 class OkcGroup(click.Group):
     """A Click group that turns every OkcError into a clean message and exit code 2."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except OkcError as exc:

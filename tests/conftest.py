@@ -14,9 +14,7 @@ SHARED_TESTDATA = ROOT.parent / "shared" / "testdata"
 TESTS_DATA = Path(__file__).resolve().parent / "data"
 
 settings.register_profile("dev", max_examples=100, deadline=None)
-settings.register_profile(
-    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 # In CI every external program a test needs must be present: a missing one fails instead of skipping.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
+from okc.cli.main import cli
 
 import okc
-from okc.cli.main import cli
 from okc.errors import ConfigError, OkcError, StorageError
 
 
