@@ -1,1 +1,102 @@
-"""okc.storage: what the center records, in a database through sqlmodel."""
+"""okc.storage: what the center records, in SQLite or PostgreSQL through sqlmodel, migrated by Alembic.
+
+Usage::
+
+    db = Database.open(center_dir)        # SQLite okc.db there; or a postgresql+psycopg:// URL
+    db.upgrade()                          # create or migrate the schema
+    iid = InteractionId.new(clock.now())
+    record_interaction(db, iid, channel=Channel.VOICE, direction=Direction.INBOUND, started_at=...)
+    record_queue_event(db, iid, "Входящие вызовы", QueueEventKind.ENTERED, at=...)
+"""
+
+from okc.storage.database import DEFAULT_FILE_NAME, Database, database_url
+from okc.storage.models import (
+    AgentState,
+    AgentStateChange,
+    AttemptOutcome,
+    CallDetailRecord,
+    CallResult,
+    CampaignAttempt,
+    CampaignRecord,
+    CampaignRecordStatus,
+    Channel,
+    Direction,
+    Disposition,
+    Interaction,
+    QaEvaluation,
+    QaScore,
+    QueueEvent,
+    QueueEventKind,
+    Recording,
+    RecordingFormat,
+    SipLeg,
+    StorageModel,
+)
+from okc.storage.records import (
+    CampaignEntry,
+    ContactHistory,
+    agent_states,
+    campaign_records,
+    contact_history,
+    finish_call,
+    finish_campaign_attempt,
+    finish_interaction,
+    finish_leg,
+    load_campaign_records,
+    record_agent_state,
+    record_call,
+    record_campaign_attempt,
+    record_disposition,
+    record_interaction,
+    record_leg,
+    record_qa_evaluation,
+    record_queue_event,
+    record_recording,
+    recording_file_name,
+)
+
+__all__ = [
+    "DEFAULT_FILE_NAME",
+    "AgentState",
+    "AgentStateChange",
+    "AttemptOutcome",
+    "CallDetailRecord",
+    "CallResult",
+    "CampaignAttempt",
+    "CampaignEntry",
+    "CampaignRecord",
+    "CampaignRecordStatus",
+    "Channel",
+    "ContactHistory",
+    "Database",
+    "Direction",
+    "Disposition",
+    "Interaction",
+    "QaEvaluation",
+    "QaScore",
+    "QueueEvent",
+    "QueueEventKind",
+    "Recording",
+    "RecordingFormat",
+    "SipLeg",
+    "StorageModel",
+    "agent_states",
+    "campaign_records",
+    "contact_history",
+    "database_url",
+    "finish_call",
+    "finish_campaign_attempt",
+    "finish_interaction",
+    "finish_leg",
+    "load_campaign_records",
+    "record_agent_state",
+    "record_call",
+    "record_campaign_attempt",
+    "record_disposition",
+    "record_interaction",
+    "record_leg",
+    "record_qa_evaluation",
+    "record_queue_event",
+    "record_recording",
+    "recording_file_name",
+]

@@ -1,0 +1,1 @@
+"""Alembic migrations of the okc database schema (run through okc.storage.Database)."""
