@@ -30,6 +30,9 @@ def cli() -> None:
 def _register() -> None:
     """Attach every command module's commands to the group (one line per module)."""
     # Each command module adds its line here.
+    from okc.cli.db import db
+
+    cli.add_command(db)
 
 
 _register()
