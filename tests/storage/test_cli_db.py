@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from okc.cli.main import cli
 
 
-def test_db_upgrade_then_status(tmp_path: Path) -> None:
+def test_db_upgrade_then_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path):
-        first = runner.invoke(cli, ["db", "upgrade"])
-        assert first.exit_code == 0, first.output
-        assert "migrated from empty to revision 0001" in first.output
-        assert Path("okc.db").is_file()
-        again = runner.invoke(cli, ["db", "upgrade"])
-        assert "already at revision 0001" in again.output
-        status = runner.invoke(cli, ["db", "status"])
-        assert status.exit_code == 0
-        assert "up to date" in status.output
+    monkeypatch.chdir(tmp_path)
+    first = runner.invoke(cli, ["db", "upgrade"])
+    assert first.exit_code == 0, first.output
+    assert "migrated from empty to revision 0001" in first.output
+    assert Path("okc.db").is_file()
+    again = runner.invoke(cli, ["db", "upgrade"])
+    assert "already at revision 0001" in again.output
+    status = runner.invoke(cli, ["db", "status"])
+    assert status.exit_code == 0
+    assert "up to date" in status.output
 
 
 def test_db_upgrade_with_url(tmp_path: Path) -> None:
