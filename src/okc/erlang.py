@@ -39,22 +39,22 @@ class ErlangError(OkcError):
 
 
 def _check_traffic(traffic: float) -> float:
-    if not math.isfinite(traffic) or traffic < 0:
+    if not 0.0 <= traffic < math.inf:  # also rejects NaN
         raise ErlangError(f"traffic must be a finite number of Erlangs ≥ 0, not {traffic!r}")
-    return float(traffic)
+    return traffic
 
 
 def _check_agents(agents: int, name: str = "agents") -> int:
-    if isinstance(agents, bool) or not isinstance(agents, int) or agents <= 0:
+    if type(agents) is not int or agents <= 0:  # bool is an int subclass, not a head count
         raise ErlangError(f"{name} must be a whole number > 0, not {agents!r}")
     return agents
 
 
 def _check_time(value: float, name: str, *, allow_zero: bool = False) -> float:
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+    if not ((value >= 0.0 if allow_zero else value > 0.0) and value < math.inf):  # NaN fails both
         bound = "≥ 0" if allow_zero else "> 0"
         raise ErlangError(f"{name} must be a finite number of seconds {bound}, not {value!r}")
-    return float(value)
+    return value
 
 
 def _check_fraction(value: float, name: str, *, allow_zero: bool = True) -> float:
@@ -65,12 +65,17 @@ def _check_fraction(value: float, name: str, *, allow_zero: bool = True) -> floa
 
 def erlang_b(traffic: float, servers: int) -> float:
     """Probability that a call finds all servers busy and is lost (M/M/N/N), by the stable recursion."""
-    a = _check_traffic(traffic)
-    n = _check_agents(servers, "servers")
-    b = 1.0
+    return _erlang_b(_check_traffic(traffic), _check_agents(servers, "servers"))
+
+
+def _erlang_b(a: float, n: int) -> float:
+    # 1/B_k = 1 + (k/a)·(1/B_{k-1}): positive terms only, so no cancellation; a huge 1/B goes to inf → B = 0.
+    if a == 0.0:
+        return 0.0
+    inverse = 1.0
     for k in range(1, n + 1):
-        b = a * b / (k + a * b)
-    return b
+        inverse = 1.0 + inverse * k / a
+    return 1.0 / inverse
 
 
 def _erlang_c_from_b(a: float, n: int, b: float) -> float:
@@ -83,7 +88,7 @@ def erlang_c(traffic: float, agents: int) -> float:
     """Probability that a caller waits (M/M/N, infinite patience); 1.0 when traffic ≥ agents (unstable)."""
     a = _check_traffic(traffic)
     n = _check_agents(agents)
-    return _erlang_c_from_b(a, n, erlang_b(a, n))
+    return _erlang_c_from_b(a, n, _erlang_b(a, n))
 
 
 def _sl_from_c(a: float, n: int, c: float, aht: float, threshold: float) -> float:
@@ -98,7 +103,7 @@ def service_level(traffic: float, agents: int, aht: float, threshold: float) -> 
     n = _check_agents(agents)
     h = _check_time(aht, "aht")
     t = _check_time(threshold, "threshold", allow_zero=True)
-    return _sl_from_c(a, n, erlang_c(a, n), h, t)
+    return _sl_from_c(a, n, _erlang_c_from_b(a, n, _erlang_b(a, n)), h, t)
 
 
 def average_speed_of_answer(traffic: float, agents: int, aht: float) -> float:
@@ -108,7 +113,7 @@ def average_speed_of_answer(traffic: float, agents: int, aht: float) -> float:
     h = _check_time(aht, "aht")
     if a >= n:
         return math.inf
-    return erlang_c(a, n) * h / (n - a)
+    return _erlang_c_from_b(a, n, _erlang_b(a, n)) * h / (n - a)
 
 
 def occupancy(traffic: float, agents: int) -> float:
