@@ -33,6 +33,9 @@ def _register() -> None:
     from okc.cli.db import db
 
     cli.add_command(db)
+    from okc.cli.init import init
+
+    cli.add_command(init)
     from okc.cli.erlang import erlang
 
     cli.add_command(erlang)

@@ -23,6 +23,7 @@ __all__ = [
     "CredentialError",
     "Credentials",
     "DigestAlgorithm",
+    "GeneratedPassword",
     "PasswordHash",
     "digest_ha1",
     "generate_password",
@@ -159,6 +160,15 @@ def generate_password(length: int = 16) -> str:
             and any(c.isdigit() for c in password)
         ):
             return password
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedPassword:
+    """A password okc generated for a user, to be shown once: only its hash and HA1 values are kept."""
+
+    login: str
+    extension: str | None
+    password: str
 
 
 @dataclass(frozen=True, slots=True)
