@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from okc.storage import Database, StorageModel
+from tests.conftest import REQUIRE_INTEROP
 
 POSTGRES_URL = os.environ.get("OKC_TEST_POSTGRES_URL", "")
 
@@ -33,6 +34,8 @@ def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         db = Database.open(tmp_path)
     else:
         if not POSTGRES_URL:
+            if REQUIRE_INTEROP:
+                pytest.fail("OKC_TEST_POSTGRES_URL is required (OKC_REQUIRE_INTEROP is set)")
             pytest.skip("OKC_TEST_POSTGRES_URL is not set")
         db = Database.open(POSTGRES_URL)
         _wipe(db)
