@@ -36,6 +36,9 @@ def _register() -> None:
     from okc.cli.init import init
 
     cli.add_command(init)
+    from okc.cli.users import users
+
+    cli.add_command(users)
     from okc.cli.erlang import erlang
 
     cli.add_command(erlang)

@@ -11,22 +11,33 @@ changed when any row is bad unless the caller asks to skip bad rows.
 from __future__ import annotations
 
 import csv
+import importlib
+import importlib.util
 import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import yaml
+
+from okc.credentials import GeneratedPassword, generate_password, make_credentials
 from okc.errors import OkcError
 
 __all__ = [
     "CSV_COLUMNS",
+    "USER_ROLES",
     "BadRow",
     "ImportPlan",
+    "ImportResult",
     "UserRow",
     "UsersImportError",
+    "import_users",
     "parse_users_csv",
 ]
 
+# The roles of the guide (administrator, security administrator, agent, supervisor, client, list API).
+USER_ROLES = ("administrator", "security_administrator", "agent", "supervisor", "client", "list_api")
 CSV_COLUMNS = (
     "login",
     "first_name",
@@ -197,3 +208,173 @@ def parse_users_csv(text: str, known_roles: Sequence[str]) -> ImportPlan:
     except csv.Error as exc:
         raise UsersImportError(f"line {reader.line_num}: {exc}") from None
     return ImportPlan(tuple(rows), tuple(bad))
+
+
+# --- applying an import to the configuration's users file -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What an import changed, in which file, the generated passwords and the bad rows it skipped."""
+
+    users_file: Path
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    passwords: tuple[GeneratedPassword, ...]
+    bad: tuple[BadRow, ...]
+
+
+def _load_yaml(path: Path) -> dict[str, object]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsersImportError(f"cannot read {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise UsersImportError(f"{path}{where}: not valid YAML") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise UsersImportError(f"{path}: the top level must be a mapping")
+    return document
+
+
+def _users_file(config_path: Path, main: Mapping[str, object]) -> Path:
+    """The file holding the users: the included file with a users list, else the main file."""
+    includes = main.get("include", [])
+    if isinstance(includes, str):
+        includes = [includes]
+    if isinstance(includes, list):
+        for entry in includes:
+            candidate = config_path.parent / str(entry)
+            if candidate.is_file() and "users" in _load_yaml(candidate):
+                return candidate
+    return config_path
+
+
+def _realm(main: Mapping[str, object]) -> str:
+    telephony = main.get("telephony")
+    realm = telephony.get("realm") if isinstance(telephony, dict) else None
+    if not isinstance(realm, str) or not realm:
+        raise UsersImportError("the configuration has no telephony.realm to compute SIP digests for")
+    return realm
+
+
+def _user_entries(document: Mapping[str, object], users_file: Path) -> list[dict[str, object]]:
+    users = document.get("users", [])
+    if users is None:
+        return []
+    if not isinstance(users, list) or not all(isinstance(u, dict) for u in users):
+        raise UsersImportError(f"{users_file}: 'users' must be a list of mappings")
+    return users
+
+
+def _conflicts(
+    plan: ImportPlan, existing: Sequence[Mapping[str, object]]
+) -> tuple[list[UserRow], list[BadRow]]:
+    """Rows that clash with users already configured (an extension another login has) become bad rows."""
+    owner = {str(u.get("extension")): str(u.get("login")) for u in existing if u.get("extension") is not None}
+    logins = {str(u.get("login")) for u in existing}
+    good: list[UserRow] = []
+    bad = list(plan.bad)
+    for row in plan.rows:
+        if row.extension is not None and owner.get(row.extension, row.login) != row.login:
+            bad.append(
+                BadRow(row.line, f"extension {row.extension} belongs to user {owner[row.extension]!r}")
+            )
+        elif row.login not in logins and row.extension is None:
+            bad.append(BadRow(row.line, f"new user {row.login!r} needs an extension"))
+        else:
+            good.append(row)
+    return good, sorted(bad, key=lambda b: b.line)
+
+
+def _apply(entry: dict[str, object], row: UserRow) -> None:
+    """Set the fields the row has on a user entry (None means the CSV leaves the field as it is)."""
+    for name in ("first_name", "last_name", "extension", "email", "phone", "do_not_record"):
+        value = getattr(row, name)
+        if value is not None:
+            entry[name] = value
+    if row.roles is not None:
+        entry["roles"] = list(row.roles)
+
+
+def import_users(config_path: Path, csv_path: Path, *, skip_bad: bool = False) -> ImportResult:
+    """Add or update the CSV's users in the configuration's users file; all-or-nothing unless skip_bad.
+
+    When the configuration model (okc.config) is installed, the whole resulting configuration is loaded
+    with it; when it does not validate, the users file is put back as it was and the problems are raised.
+    """
+
+    try:
+        text = csv_path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsersImportError(f"{csv_path}: not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise UsersImportError(f"cannot read {csv_path}: {exc.strerror}") from None
+    if not config_path.is_file():
+        raise UsersImportError(f"configuration file {config_path} does not exist")
+    main = _load_yaml(config_path)
+    realm = _realm(main)
+    users_file = _users_file(config_path, main)
+    document = main if users_file == config_path else _load_yaml(users_file)
+    entries = _user_entries(document, users_file)
+
+    plan = parse_users_csv(text, USER_ROLES)
+    rows, bad = _conflicts(plan, entries)
+    if bad and not skip_bad:
+        listing = "\n".join(f"  {csv_path}:{b.line}: {b.reason}" for b in bad)
+        raise UsersImportError(
+            f"{len(bad)} bad row(s), nothing imported (--skip-bad imports the rest):\n{listing}"
+        )
+
+    by_login = {str(e.get("login")): e for e in entries}
+    added: list[str] = []
+    updated: list[str] = []
+    passwords: list[GeneratedPassword] = []
+    for row in rows:
+        entry = by_login.get(row.login)
+        if entry is None:
+            entry = {"login": row.login}
+            entries.append(entry)
+            by_login[row.login] = entry
+            added.append(row.login)
+        else:
+            updated.append(row.login)
+        _apply(entry, row)
+        password = row.password
+        if password is None and row.login in added:
+            password = generate_password()
+            passwords.append(GeneratedPassword(row.login, row.extension, password))
+        if password is not None:
+            credentials = make_credentials(row.login, realm, password)
+            entry["password_hash"] = credentials.password_hash
+            entry["ha1_md5"] = credentials.ha1_md5
+            entry["ha1_sha256"] = credentials.ha1_sha256
+    document["users"] = entries
+
+    original = users_file.read_text(encoding="utf-8")
+    header = "".join(line for line in original.splitlines(keepends=True) if line.startswith("#"))
+    header = header if original.startswith("#") else ""
+    _replace(users_file, header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=110))
+    try:
+        _validate(config_path)
+    except OkcError:
+        _replace(users_file, original)
+        raise
+    return ImportResult(users_file, tuple(added), tuple(updated), tuple(passwords), tuple(bad))
+
+
+def _replace(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
+def _validate(config_path: Path) -> None:
+    """Load the whole configuration with okc.config, when that package is present, to check the result."""
+    if importlib.util.find_spec("okc.config") is None:
+        return
+    config = importlib.import_module("okc.config")
+    config.load(config_path)
