@@ -87,3 +87,12 @@ def test_cli_init_prints_passwords_once_and_refuses_a_second_time(tmp_path: Path
     assert "Traceback" not in second.output
     forced = runner.invoke(cli, ["init", str(target), "--force"])
     assert forced.exit_code == 0, forced.output
+
+
+def test_starter_validates_with_the_configuration_model(tmp_path: Path) -> None:
+    config = pytest.importorskip("okc.config")
+    center = create_starter(tmp_path / "demo")
+    loaded = config.load(center.config_path)
+    assert {u.login for u in loaded.users} == set(APPENDIX_1_USERS)
+    result = CliRunner().invoke(cli, ["validate", str(center.config_path)])
+    assert result.exit_code == 0, result.output
