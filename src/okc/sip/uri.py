@@ -137,6 +137,10 @@ class SipUri:
     def __post_init__(self) -> None:
         if self.scheme not in ("sip", "sips"):
             raise SipParseError(f"not a SIP scheme: {self.scheme!r}")
+        if self.user is not None:
+            _check_chars(self.user, _USER_CHARS, "user")
+        if self.password is not None:
+            _check_chars(self.password, _PASSWORD_CHARS, "password")
         parse_host(self.host if self.port is None else f"{self.host}:{self.port}")
 
     @property
@@ -246,9 +250,7 @@ def _parse_sip(scheme: str, rest: str, text: str) -> SipUri:
         user, colon, pw = userinfo.partition(":")
         if not user:
             raise SipParseError(f"empty user in {text!r}")
-        _check_chars(user, _USER_CHARS, "user")
         if colon:
-            _check_chars(pw, _PASSWORD_CHARS, "password")
             password = pw
     rest, qmark, htext = rest.partition("?")
     headers: tuple[tuple[str, str], ...] = ()
