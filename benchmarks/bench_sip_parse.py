@@ -35,7 +35,7 @@ INVITE = (
 )
 
 
-def okc_parse() -> object:
+def okc_parse() -> tuple[object, ...]:
     msg = parse_message(INVITE)
     return (
         msg.top_via.branch,

@@ -58,7 +58,7 @@ def test_arbitrary_bytes(data: bytes) -> None:
 
 @given(
     st.lists(
-        st.tuples(st.integers(0, len(SEED) - 1), st.sampled_from(list(_SPECIALS) + [0, 0xFF, 0x41])),
+        st.tuples(st.integers(0, len(SEED) - 1), st.sampled_from([*_SPECIALS, 0, 0xFF, 0x41])),
         max_size=8,
     )
 )

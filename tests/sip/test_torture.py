@@ -234,5 +234,6 @@ def test_ipv6_references(shared_testdata: Path) -> None:
     assert isinstance(msg.uri, SipUri)
     assert (msg.uri.host, msg.uri.port) == ("[2001:db8::10]", 5070)
     amb = parse_message((shared_testdata / "rfc5118" / "port-ambiguous.dat").read_bytes())
+    assert isinstance(amb, Request)
     assert isinstance(amb.uri, SipUri)
     assert amb.uri.port is None
