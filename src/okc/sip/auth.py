@@ -1,0 +1,554 @@
+"""SIP digest authentication (RFC 3261 §22 with the RFC 8760 / RFC 7616 algorithms), sans-I/O.
+
+`DigestServer` issues challenges whose nonce is HMAC-signed and carries its issue time (so no nonce table
+is needed to know a nonce is ours or too old) and verifies answers from stored HA1s; it keeps only the last
+nonce-count seen per nonce to refuse replays. `DigestClient` answers 401/407 with the strongest algorithm
+offered and builds the retried request. Clock and random source are injected.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import hmac
+import random
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from okc.sip.errors import SipError
+from okc.sip.headers import Headers, canonical_key, is_token, quote, split_list, unquote
+from okc.sip.message import Request, Response, response_to
+
+__all__ = [
+    "AuthAccepted",
+    "AuthChallenged",
+    "AuthError",
+    "AuthFailed",
+    "AuthOutcome",
+    "DigestAlgorithm",
+    "DigestChallenge",
+    "DigestClient",
+    "DigestCredentials",
+    "DigestServer",
+    "HA1Lookup",
+    "digest_response",
+    "parse_auth_params",
+]
+
+_WS = " \t"
+
+
+class AuthError(SipError):
+    """A malformed authentication header, or a challenge the client cannot answer."""
+
+
+class DigestAlgorithm(enum.Enum):
+    """Digest algorithms of RFC 8760 in order of strength (strongest first in `preference`)."""
+
+    SHA_256 = "SHA-256"
+    SHA_256_SESS = "SHA-256-sess"
+    MD5 = "MD5"
+    MD5_SESS = "MD5-sess"
+
+    @classmethod
+    def parse(cls, text: str) -> DigestAlgorithm:
+        """The algorithm named in a header (case-insensitive)."""
+        for member in cls:
+            if member.value.lower() == text.strip().lower():
+                return member
+        raise AuthError(f"unsupported digest algorithm {text!r}")
+
+    @property
+    def sess(self) -> bool:
+        """Whether HA1 is re-keyed with the nonces (the -sess variants)."""
+        return self.value.endswith("-sess")
+
+    @property
+    def base(self) -> DigestAlgorithm:
+        """The algorithm without -sess: the one a stored HA1 was computed with."""
+        return DigestAlgorithm.MD5 if self.value.startswith("MD5") else DigestAlgorithm.SHA_256
+
+    @property
+    def strength(self) -> int:
+        """Higher is stronger; a client answers the strongest challenge it supports."""
+        return 2 if self.base is DigestAlgorithm.SHA_256 else 1
+
+    def hexdigest(self, data: str) -> str:
+        """H(data) as lower-case hex."""
+        name = "md5" if self.base is DigestAlgorithm.MD5 else "sha256"
+        return hashlib.new(name, data.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def parse_auth_params(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Split `Scheme name=value, name="quoted", ...` into the scheme and (lower-case name, value) pairs."""
+    text = text.strip(_WS)
+    scheme, _, rest = text.partition(" ")
+    if not is_token(scheme):
+        raise AuthError(f"invalid auth scheme in {text!r}")
+    params: list[tuple[str, str]] = []
+    i, n = 0, len(rest)
+    while i < n:
+        while i < n and rest[i] in " \t,":
+            i += 1
+        if i >= n:
+            break
+        eq = rest.find("=", i)
+        if eq < 0:
+            raise AuthError(f"auth-param without '=' in {text!r}")
+        name = rest[i:eq].strip(_WS)
+        if not is_token(name):
+            raise AuthError(f"invalid auth-param name {name!r}")
+        j = eq + 1
+        while j < n and rest[j] in _WS:
+            j += 1
+        if j < n and rest[j] == '"':
+            k = j + 1
+            while k < n and rest[k] != '"':
+                k += 2 if rest[k] == "\\" else 1
+            if k >= n:
+                raise AuthError(f"unterminated quoted string in {text!r}")
+            value = unquote(rest[j : k + 1])
+            i = k + 1
+        else:
+            k = j
+            while k < n and rest[k] not in ", \t":
+                k += 1
+            value = rest[j:k]
+            if not is_token(value):
+                raise AuthError(f"invalid auth-param value {value!r}")
+            i = k
+        while i < n and rest[i] in _WS:
+            i += 1
+        if i < n and rest[i] != ",":
+            raise AuthError(f"missing ',' between auth-params in {text!r}")
+        params.append((name.lower(), value))
+    return scheme, tuple(params)
+
+
+def _params_dict(text: str) -> dict[str, str]:
+    scheme, params = parse_auth_params(text)
+    if scheme.lower() != "digest":
+        raise AuthError(f"not a Digest header: {scheme}")
+    found: dict[str, str] = {}
+    for name, value in params:
+        if name in found:
+            raise AuthError(f"duplicate auth-param {name}")
+        found[name] = value
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class DigestChallenge:
+    """One WWW-Authenticate / Proxy-Authenticate Digest challenge."""
+
+    realm: str
+    nonce: str
+    algorithm: DigestAlgorithm = DigestAlgorithm.MD5
+    qop: tuple[str, ...] = ("auth",)
+    opaque: str | None = None
+    stale: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.nonce:
+            raise AuthError("challenge without nonce")
+
+    @classmethod
+    def parse(cls, text: str) -> DigestChallenge:
+        """Parse a challenge header value; unknown parameters are ignored as §22.4 requires."""
+        p = _params_dict(text)
+        if "realm" not in p or "nonce" not in p:
+            raise AuthError(f"challenge without realm or nonce: {text!r}")
+        qop = tuple(q.strip(_WS) for q in p["qop"].split(",") if q.strip(_WS)) if "qop" in p else ()
+        return cls(
+            p["realm"],
+            p["nonce"],
+            DigestAlgorithm.parse(p.get("algorithm", "MD5")),
+            qop,
+            p.get("opaque"),
+            p.get("stale", "").lower() == "true",
+        )
+
+    def __str__(self) -> str:
+        parts = [f"realm={quote(self.realm)}", f"nonce={quote(self.nonce)}"]
+        if self.opaque is not None:
+            parts.append(f"opaque={quote(self.opaque)}")
+        if self.stale:
+            parts.append("stale=true")
+        parts.append(f"algorithm={self.algorithm.value}")
+        if self.qop:
+            parts.append(f"qop={quote(','.join(self.qop))}")
+        return "Digest " + ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestCredentials:
+    """One Authorization / Proxy-Authorization Digest answer."""
+
+    username: str
+    realm: str
+    nonce: str
+    uri: str
+    response: str
+    algorithm: DigestAlgorithm = DigestAlgorithm.MD5
+    qop: str | None = None
+    nc: int | None = None
+    cnonce: str | None = None
+    opaque: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.qop is not None and (self.nc is None or self.cnonce is None):
+            raise AuthError("qop given without nc and cnonce")
+        if self.nc is not None and not 0 < self.nc < 2**32:
+            raise AuthError(f"nonce-count out of range: {self.nc}")
+
+    @classmethod
+    def parse(cls, text: str) -> DigestCredentials:
+        """Parse an Authorization header value."""
+        p = _params_dict(text)
+        missing = [k for k in ("username", "realm", "nonce", "uri", "response") if k not in p]
+        if missing:
+            raise AuthError(f"credentials without {', '.join(missing)}")
+        nc: int | None = None
+        if "nc" in p:
+            raw = p["nc"]
+            if len(raw) != 8 or any(c not in "0123456789abcdefABCDEF" for c in raw):
+                raise AuthError(f"nonce-count must be 8 hex digits, not {raw!r}")
+            nc = int(raw, 16)
+        return cls(
+            p["username"],
+            p["realm"],
+            p["nonce"],
+            p["uri"],
+            p["response"].lower(),
+            DigestAlgorithm.parse(p.get("algorithm", "MD5")),
+            p.get("qop"),
+            nc,
+            p.get("cnonce"),
+            p.get("opaque"),
+        )
+
+    def __str__(self) -> str:
+        parts = [
+            f"username={quote(self.username)}",
+            f"realm={quote(self.realm)}",
+            f"nonce={quote(self.nonce)}",
+            f"uri={quote(self.uri)}",
+            f"response={quote(self.response)}",
+            f"algorithm={self.algorithm.value}",
+        ]
+        if self.qop is not None:
+            parts += [f"qop={self.qop}", f"nc={self.nc:08x}", f"cnonce={quote(self.cnonce or '')}"]
+        if self.opaque is not None:
+            parts.append(f"opaque={quote(self.opaque)}")
+        return "Digest " + ", ".join(parts)
+
+
+def digest_response(
+    algorithm: DigestAlgorithm,
+    ha1: str,
+    *,
+    method: str,
+    uri: str,
+    nonce: str,
+    qop: str | None = None,
+    nc: int | None = None,
+    cnonce: str | None = None,
+) -> str:
+    """The request-digest of RFC 7616 §3.4.1 from a stored HA1 (H(user:realm:password), base algorithm)."""
+    if algorithm.sess:
+        ha1 = algorithm.hexdigest(f"{ha1}:{nonce}:{cnonce or ''}")
+    ha2 = algorithm.hexdigest(f"{method}:{uri}")
+    if qop is None:
+        return algorithm.hexdigest(f"{ha1}:{nonce}:{ha2}")
+    return algorithm.hexdigest(f"{ha1}:{nonce}:{nc or 0:08x}:{cnonce or ''}:{qop}:{ha2}")
+
+
+HA1Lookup = Callable[[str, DigestAlgorithm], "str | None"]
+"""username, base algorithm → stored HA1 hex (None when the user is unknown or has no such HA1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuthAccepted:
+    """The request carries valid credentials of `username`."""
+
+    username: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuthChallenged:
+    """No usable credentials (none, other realm, or a stale nonce): send `response` (401/407)."""
+
+    response: Response
+    stale: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AuthFailed:
+    """Credentials were wrong, forged or replayed: `response` re-challenges; `reason` is for the log."""
+
+    response: Response
+    username: str
+    reason: str
+
+
+AuthOutcome = AuthAccepted | AuthChallenged | AuthFailed
+
+_NONCE = struct.Struct(">Q8s")
+_MAC_BYTES = 16
+
+
+class DigestServer:
+    """Challenges requests and verifies their digest credentials for one realm.
+
+    Nonces are `base64(issue-ms, 8 random bytes, HMAC(secret)[:16])`; a nonce older than `nonce_lifetime`
+    seconds yields stale=true, so the client retries with the same password without asking the user.
+    """
+
+    def __init__(
+        self,
+        realm: str,
+        secret: bytes,
+        lookup: HA1Lookup,
+        rng: random.Random,
+        *,
+        algorithms: tuple[DigestAlgorithm, ...] = (DigestAlgorithm.SHA_256, DigestAlgorithm.MD5),
+        nonce_lifetime: float = 300.0,
+        proxy: bool = False,
+    ) -> None:
+        if len(secret) < 16:
+            raise AuthError("nonce secret must be at least 16 bytes")
+        if not algorithms:
+            raise AuthError("at least one digest algorithm is needed")
+        self.realm = realm
+        self._secret = secret
+        self._lookup = lookup
+        self._rng = rng
+        self.algorithms = algorithms
+        self.nonce_lifetime = nonce_lifetime
+        self.proxy = proxy
+        self._last_nc: dict[str, tuple[int, float]] = {}
+
+    @property
+    def _challenge_header(self) -> str:
+        return "Proxy-Authenticate" if self.proxy else "WWW-Authenticate"
+
+    @property
+    def _credentials_header(self) -> str:
+        return "Proxy-Authorization" if self.proxy else "Authorization"
+
+    def make_nonce(self, now: float) -> str:
+        """A fresh signed nonce stamped with `now`."""
+        body = _NONCE.pack(int(now * 1000), self._rng.randbytes(8))
+        mac = hmac.new(self._secret, body, hashlib.sha256).digest()[:_MAC_BYTES]
+        return base64.urlsafe_b64encode(body + mac).decode("ascii").rstrip("=")
+
+    def nonce_issued(self, nonce: str) -> float | None:
+        """When this server issued `nonce` (seconds), or None when it is not ours or was altered."""
+        try:
+            raw = base64.urlsafe_b64decode(nonce + "=" * (-len(nonce) % 4))
+        except (ValueError, TypeError):
+            return None
+        if len(raw) != _NONCE.size + _MAC_BYTES:
+            return None
+        body, mac = raw[: _NONCE.size], raw[_NONCE.size :]
+        if not hmac.compare_digest(mac, hmac.new(self._secret, body, hashlib.sha256).digest()[:_MAC_BYTES]):
+            return None
+        return float(_NONCE.unpack(body)[0]) / 1000.0
+
+    def challenges(self, now: float, *, stale: bool = False) -> tuple[DigestChallenge, ...]:
+        """One challenge per algorithm, strongest first (RFC 8760 §2.4), sharing one nonce."""
+        nonce = self.make_nonce(now)
+        return tuple(
+            DigestChallenge(self.realm, nonce, alg, ("auth",), None, stale) for alg in self.algorithms
+        )
+
+    def challenge(
+        self, request: Request, now: float, *, stale: bool = False, to_tag: str | None = None
+    ) -> Response:
+        """The 401 (or 407 for a proxy) that challenges `request`."""
+        status, reason = (407, "Proxy Authentication Required") if self.proxy else (401, "Unauthorized")
+        extra = tuple((self._challenge_header, str(c)) for c in self.challenges(now, stale=stale))
+        return response_to(request, status, reason, to_tag=to_tag, extra=extra)
+
+    def _ours(self, header_values: list[str]) -> Iterator[DigestCredentials]:
+        for value in header_values:
+            try:
+                creds = DigestCredentials.parse(value)
+            except AuthError:
+                continue
+            if creds.realm == self.realm:
+                yield creds
+
+    def authenticate(self, request: Request, now: float, *, to_tag: str | None = None) -> AuthOutcome:
+        """Check `request`'s credentials for this realm: accepted, challenged (none / stale) or failed."""
+        creds = next(iter(self._ours(request.headers.get_all(self._credentials_header))), None)
+        if creds is None:
+            return AuthChallenged(self.challenge(request, now, to_tag=to_tag), False)
+
+        def failed(reason: str) -> AuthFailed:
+            return AuthFailed(self.challenge(request, now, to_tag=to_tag), creds.username, reason)
+
+        if creds.algorithm not in self.algorithms:
+            return failed(f"algorithm {creds.algorithm.value} not offered")
+        issued = self.nonce_issued(creds.nonce)
+        if issued is None or issued > now + 1.0:
+            return failed("nonce not issued by this server")
+        if creds.qop not in (None, "auth"):
+            return failed(f"qop {creds.qop} not offered")
+        ha1 = self._lookup(creds.username, creds.algorithm.base)
+        if ha1 is None:
+            return failed("unknown user")
+        expected = digest_response(
+            creds.algorithm,
+            ha1,
+            method=request.method,
+            uri=creds.uri,
+            nonce=creds.nonce,
+            qop=creds.qop,
+            nc=creds.nc,
+            cnonce=creds.cnonce,
+        )
+        if not hmac.compare_digest(expected, creds.response):
+            return failed("wrong digest response")
+        if str(request.uri) != creds.uri and request.method != "ACK":
+            return failed("digest uri does not match the Request-URI")
+        if now - issued > self.nonce_lifetime:
+            return AuthChallenged(self.challenge(request, now, stale=True, to_tag=to_tag), True)
+        self._forget_expired(now)
+        nc = creds.nc or 0
+        last = self._last_nc.get(creds.nonce)
+        if last is not None and nc <= last[0]:
+            return failed(f"nonce-count {nc} replayed (last {last[0]})")
+        self._last_nc[creds.nonce] = (nc, issued)
+        return AuthAccepted(creds.username)
+
+    def _forget_expired(self, now: float) -> None:
+        expired = [n for n, (_, issued) in self._last_nc.items() if now - issued > self.nonce_lifetime]
+        for nonce in expired:
+            del self._last_nc[nonce]
+
+
+@dataclass(slots=True)
+class _NonceUse:
+    challenge: DigestChallenge
+    nc: int
+
+
+class DigestClient:
+    """Answers digest challenges for one account and counts nonce uses (nc) per nonce."""
+
+    def __init__(
+        self,
+        username: str,
+        password: str,
+        rng: random.Random,
+        *,
+        algorithms: frozenset[DigestAlgorithm] = frozenset(DigestAlgorithm),
+    ) -> None:
+        self.username = username
+        self._password = password
+        self._rng = rng
+        self.algorithms = algorithms
+        self._uses: dict[str, _NonceUse] = {}
+
+    def _ha1(self, challenge: DigestChallenge) -> str:
+        return challenge.algorithm.base.hexdigest(f"{self.username}:{challenge.realm}:{self._password}")
+
+    def credentials(self, challenge: DigestChallenge, method: str, uri: str) -> DigestCredentials:
+        """Credentials answering `challenge` for a request; nc increases on each use of the same nonce."""
+        if challenge.algorithm not in self.algorithms:
+            raise AuthError(f"algorithm {challenge.algorithm.value} is not enabled")
+        if challenge.qop and "auth" not in challenge.qop:
+            raise AuthError(f"no supported qop in {challenge.qop}")
+        use = self._uses.get(challenge.nonce)
+        if use is None or use.challenge != challenge:
+            use = self._uses[challenge.nonce] = _NonceUse(challenge, 0)
+        use.nc += 1
+        qop = "auth" if challenge.qop else None
+        cnonce = self._rng.randbytes(12).hex() if qop or challenge.algorithm.sess else None
+        nc = use.nc if qop else None
+        response = digest_response(
+            challenge.algorithm,
+            self._ha1(challenge),
+            method=method,
+            uri=uri,
+            nonce=challenge.nonce,
+            qop=qop,
+            nc=nc,
+            cnonce=cnonce,
+        )
+        return DigestCredentials(
+            self.username,
+            challenge.realm,
+            challenge.nonce,
+            uri,
+            response,
+            challenge.algorithm,
+            qop,
+            nc,
+            cnonce,
+            challenge.opaque,
+        )
+
+    def pick(self, response: Response) -> list[tuple[str, DigestChallenge]]:
+        """Per realm of a 401/407, the strongest supported challenge and the header to answer it in."""
+        if response.status == 401:
+            source, target = "WWW-Authenticate", "Authorization"
+        elif response.status == 407:
+            source, target = "Proxy-Authenticate", "Proxy-Authorization"
+        else:
+            raise AuthError(f"status {response.status} is not a challenge")
+        best: dict[str, DigestChallenge] = {}
+        for value in response.headers.get_all(source):
+            try:
+                challenge = DigestChallenge.parse(value)
+            except AuthError:
+                continue
+            if challenge.algorithm not in self.algorithms or (challenge.qop and "auth" not in challenge.qop):
+                continue
+            current = best.get(challenge.realm)
+            if current is None or challenge.algorithm.strength > current.algorithm.strength:
+                best[challenge.realm] = challenge
+        if not best:
+            raise AuthError("no challenge with a supported algorithm")
+        return [(target, c) for c in best.values()]
+
+    def retry(self, request: Request, response: Response) -> Request:
+        """The request re-sent with credentials: CSeq + 1 and a new Via branch (a new transaction)."""
+        headers = request.headers
+        for target, challenge in self.pick(response):
+            creds = self.credentials(challenge, request.method, str(request.uri))
+            kept = [v for v in headers.get_all(target) if _realm_of(v) not in (challenge.realm, None)]
+            headers = headers.without(target)
+            for value in (*kept, str(creds)):
+                headers = headers.with_added(target, value)
+        cseq = request.cseq
+        headers = headers.with_replaced("CSeq", f"{cseq.seq + 1} {cseq.method}")
+        vias = headers.get_all("Via")
+        if vias:
+            top = request.top_via
+            branch = "z9hG4bK" + self._rng.randbytes(8).hex()
+            new_top = str(top.with_params(top.params.with_param("branch", branch)))
+            headers = Headers(_replace_first_via(headers, new_top))
+        return request.replace(headers=headers)
+
+
+def _realm_of(value: str) -> str | None:
+    try:
+        return DigestCredentials.parse(value).realm
+    except AuthError:
+        return None
+
+
+def _replace_first_via(headers: Headers, new_top: str) -> Iterator[tuple[str, str]]:
+    """The header fields with the first Via element replaced (the rest of a comma list kept)."""
+    done = False
+    for name, value in headers.fields:
+        if not done and canonical_key(name) == "via":
+            rest = split_list(value)[1:]
+            done = True
+            yield name, ", ".join([new_top, *rest])
+        else:
+            yield name, value
