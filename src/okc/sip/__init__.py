@@ -3,7 +3,9 @@
 Messages (`parse_message`, `Request`, `Response`, `response_to`), their header values (`Via`, `NameAddr`,
 `CSeq`, `ContentType`, `Headers`), URIs (`SipUri`, `TelUri`, `AbsoluteUri`, `parse_uri`), stream framing
 (`StreamFramer`), request validation (`validate_request`) and the errors (`SipParseError` carries the
-status a server should answer with).
+status a server should answer with), and the transaction layer (`TransactionLayer`, RFC 3261 §17 with
+RFC 6026) whose events are RequestReceived, ResponseReceived, StrayResponse, TransactionTimedOut,
+TransportFailed, TransactionTerminated and MessageDropped.
 """
 
 from __future__ import annotations
@@ -11,7 +13,23 @@ from __future__ import annotations
 from okc.sip.errors import SipError, SipParseError, SipStateError
 from okc.sip.framing import StreamFramer
 from okc.sip.headers import COMPACT_FORMS, ContentType, CSeq, Headers, NameAddr, Via
+from okc.sip.layer import (
+    Address,
+    Datagram,
+    MessageDropped,
+    RequestReceived,
+    ResponseReceived,
+    StrayResponse,
+    TransactionKey,
+    TransactionLayer,
+    TransactionTerminated,
+    TransactionTimedOut,
+    TransportFailed,
+    TxEvent,
+)
 from okc.sip.message import Message, Request, Response, parse_message, response_to
+from okc.sip.timers import Timer, TimerConfig
+from okc.sip.transaction import Kind, State, Transaction
 from okc.sip.uri import AbsoluteUri, Params, SipUri, TelUri, Uri, parse_uri, unescape
 from okc.sip.validate import DEFAULT_ACCEPTED_TYPES, validate_request, validate_response
 
@@ -19,20 +37,37 @@ __all__ = [
     "COMPACT_FORMS",
     "DEFAULT_ACCEPTED_TYPES",
     "AbsoluteUri",
+    "Address",
     "CSeq",
     "ContentType",
+    "Datagram",
     "Headers",
+    "Kind",
     "Message",
+    "MessageDropped",
     "NameAddr",
     "Params",
     "Request",
+    "RequestReceived",
     "Response",
+    "ResponseReceived",
     "SipError",
     "SipParseError",
     "SipStateError",
     "SipUri",
+    "State",
+    "StrayResponse",
     "StreamFramer",
     "TelUri",
+    "Timer",
+    "TimerConfig",
+    "Transaction",
+    "TransactionKey",
+    "TransactionLayer",
+    "TransactionTerminated",
+    "TransactionTimedOut",
+    "TransportFailed",
+    "TxEvent",
     "Uri",
     "Via",
     "parse_message",
