@@ -205,6 +205,10 @@ class TransactionLayer:
     def __len__(self) -> int:
         return len(self._transactions)
 
+    def keys(self) -> tuple[TransactionKey, ...]:
+        """The keys of every live transaction."""
+        return tuple(self._transactions)
+
     def state_of(self, key: TransactionKey) -> Transaction | None:
         """The live transaction for key, if any."""
         return self._transactions.get(key)
