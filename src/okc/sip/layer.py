@@ -205,7 +205,7 @@ class TransactionLayer:
     def __len__(self) -> int:
         return len(self._transactions)
 
-    def keys(self) -> tuple[TransactionKey, ...]:
+    def transaction_keys(self) -> tuple[TransactionKey, ...]:
         """The keys of every live transaction."""
         return tuple(self._transactions)
 
