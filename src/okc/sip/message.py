@@ -7,6 +7,7 @@ pays for nothing else. `validate_request` (okc.sip.validate) parses everything a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from okc.sip.errors import SipParseError
@@ -55,11 +56,14 @@ class _Accessors:
 
     @property
     def top_via(self) -> Via:
-        """The topmost Via (400 if there is none)."""
-        vias = self.vias
-        if not vias:
-            raise SipParseError("missing Via header")
-        return vias[0]
+        """The topmost Via (400 if there is none); parses only that element."""
+        cached = self._cache.get("top-via")
+        if cached is None:
+            first = self.headers.get("via")
+            if first is None:
+                raise SipParseError("missing Via header")
+            cached = self._cache["top-via"] = Via.parse(split_list(first)[0] if "," in first else first)
+        return cached  # type: ignore[return-value]
 
     def _name_addr(self, key: str) -> NameAddr:
         cached = self._cache.get(key)
@@ -346,32 +350,40 @@ def _find_head_end(data: bytes) -> tuple[int, int]:
     return -1, -1
 
 
+_FOLD_RE = re.compile(r"[ \t]*\r?\n[ \t]+")
+_FIELD_RE = re.compile(r"^([!%'*+\-.0-9A-Z_`a-z~]+)[ \t]*:[ \t]*([^\r\n]*)", re.MULTILINE)
+
+
 def parse_head(head: bytes) -> tuple[str, list[tuple[str, str]], dict[str, list[int]]]:
     """Split a header block into its start line and unfolded (name, value) fields with an index."""
     text = head.decode("utf-8", "surrogateescape")
-    lines = text.split("\r\n") if "\r\n" in text else text.split("\n")
-    fields: list[tuple[str, str]] = []
+    start_line, sep, rest = text.partition("\n")
+    start_line = start_line.removesuffix("\r")
+    if not sep:
+        return start_line, [], {}
+    if rest[:1] in (" ", "\t"):
+        raise SipParseError("continuation line before any header")
+    if "\n " in rest or "\n\t" in rest:
+        rest = _FOLD_RE.sub(" ", rest)
+    fields: list[tuple[str, str]] = _FIELD_RE.findall(rest)
+    if len(fields) != rest.count("\n") + 1:
+        for line in rest.split("\n"):
+            if not _FIELD_RE.match(line):
+                raise SipParseError(f"malformed header line {line[:40]!r}")
+        raise SipParseError("malformed header block")
     index: dict[str, list[int]] = {}
-    for line in lines[1:]:
-        if line[:1] in (" ", "\t"):
-            if not fields:
-                raise SipParseError("continuation line before any header")
-            name, value = fields[-1]
-            cont = line.strip(" \t")
-            fields[-1] = (name, f"{value} {cont}" if value else cont)
-            continue
-        colon = line.find(":")
-        if colon <= 0:
-            raise SipParseError(f"header line without a name and colon: {line[:40]!r}")
-        name = line[:colon]
-        if not TOKEN_CHARS.issuperset(name):
-            name = name.rstrip(" \t")
-            if not name or not TOKEN_CHARS.issuperset(name):
-                raise SipParseError(f"invalid header name {line[:colon]!r}")
+    compact = COMPACT_FORMS
+    for pos, (name, value) in enumerate(fields):
+        if value[-1:] in (" ", "\t"):
+            fields[pos] = (name, value.rstrip(" \t"))
         lname = name.lower()
-        index.setdefault(COMPACT_FORMS.get(lname, lname), []).append(len(fields))
-        fields.append((name, line[colon + 1 :].strip(" \t")))
-    return lines[0], fields, index
+        key = compact.get(lname, lname)
+        positions = index.get(key)
+        if positions is None:
+            index[key] = [pos]
+        else:
+            positions.append(pos)
+    return start_line, fields, index
 
 
 def parse_start_line(line: str) -> tuple[str, str, str]:

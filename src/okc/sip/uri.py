@@ -76,7 +76,7 @@ _NO_PARAMS = Params()
 
 
 def _check_chars(text: str, allowed: frozenset[str], what: str) -> None:
-    if not allowed.issuperset(text) or _ESCAPE_RE.search(text):
+    if not allowed.issuperset(text) or ("%" in text and _ESCAPE_RE.search(text)):
         raise SipParseError(f"invalid character in URI {what}: {text!r}")
 
 
@@ -230,6 +230,8 @@ Uri = SipUri | TelUri | AbsoluteUri
 
 def parse_uri(text: str) -> Uri:
     """Parse a URI; raise SipParseError (400) when it is malformed."""
+    if text.startswith("sip:"):
+        return _parse_sip("sip", text[4:], text)
     scheme, sep, rest = text.partition(":")
     if not sep or not _SCHEME_RE.fullmatch(scheme):
         raise SipParseError(f"not a URI: {text!r}")
@@ -250,7 +252,9 @@ def _parse_sip(scheme: str, rest: str, text: str) -> SipUri:
         user, colon, pw = userinfo.partition(":")
         if not user:
             raise SipParseError(f"empty user in {text!r}")
+        _check_chars(user, _USER_CHARS, "user")
         if colon:
+            _check_chars(pw, _PASSWORD_CHARS, "password")
             password = pw
     rest, qmark, htext = rest.partition("?")
     headers: tuple[tuple[str, str], ...] = ()
@@ -266,5 +270,15 @@ def _parse_sip(scheme: str, rest: str, text: str) -> SipUri:
         headers = tuple(pairs)
     hostport, semi, ptext = rest.partition(";")
     host, port = parse_host(hostport)
-    params = parse_params(ptext) if semi else Params()
-    return SipUri(host, user, password, port, params, headers, scheme)
+    params = parse_params(ptext) if semi else _NO_PARAMS
+    # Every component was checked above: skip __post_init__'s second pass (this is the parser's hot path).
+    uri = object.__new__(SipUri)
+    setattr_ = object.__setattr__
+    setattr_(uri, "host", host)
+    setattr_(uri, "user", user)
+    setattr_(uri, "password", password)
+    setattr_(uri, "port", port)
+    setattr_(uri, "params", params)
+    setattr_(uri, "headers", headers)
+    setattr_(uri, "scheme", scheme)
+    return uri
