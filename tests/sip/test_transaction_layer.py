@@ -160,6 +160,13 @@ def test_rfc2543_fallback_matching() -> None:
     events = uas.events()
     assert len(events) == 1
     assert len(uas) == 1
+    (event,) = events
+    assert isinstance(event, RequestReceived)
+    uas.send_response(response_to(event.request, 486, "Busy Here", to_tag="b"), 0.4)
+    assert len(uas.datagrams()) == 1
+    uas.receive(bytes(old), ALICE, 0.5)  # retransmission: the final response is sent again
+    (again,) = uas.datagrams()
+    assert parse_message(again.data).status == 486  # type: ignore[union-attr]
 
 
 def test_timeout_and_transport_error_events() -> None:

@@ -63,6 +63,7 @@ TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 _PARAM_VALUE_CHARS = TOKEN_CHARS | frozenset(":[]")
 _WS = " \t"
 NO_PARAMS = Params()
+_URI_DELIMS = frozenset(' \t"<>')
 
 
 def canonical_key(name: str) -> str:
@@ -73,7 +74,7 @@ def canonical_key(name: str) -> str:
 
 def is_token(text: str) -> bool:
     """Whether text is a non-empty RFC 3261 token."""
-    return bool(text) and TOKEN_CHARS.issuperset(text)
+    return text != "" and TOKEN_CHARS.issuperset(text)
 
 
 def _scan_quoted(text: str, start: int) -> int:
@@ -310,7 +311,7 @@ class NameAddr:
             ptext = semi + ptext
             if "?" in uri_text or "," in uri_text:
                 raise SipParseError(f"URI with '?' or ',' must be in <>: {text!r}")
-        if any(c in uri_text for c in ' \t"<>'):
+        if not _URI_DELIMS.isdisjoint(uri_text):
             raise SipParseError(f"whitespace or delimiter inside URI {uri_text!r}")
         return cls(parse_uri(uri_text), display, parse_generic_params(ptext) if ptext else Params())
 

@@ -240,16 +240,21 @@ class TransactionLayer:
         """
         via = response.top_via
         branch = via.branch or ""
-        key = None
-        for candidate, tx in self._transactions.items():
-            if (
-                candidate.server
-                and tx.request.top_via.branch == branch
-                and tx.request.cseq.method == response.cseq.method
-                and tx.request.call_id == response.call_id
-            ):
-                key = candidate
-                break
+        key: TransactionKey | None = TransactionKey(
+            branch, f"{via.host}:{via.port or ''}", response.cseq.method, server=True
+        )
+        if key not in self._transactions:
+            key = None
+            for candidate, tx in self._transactions.items():  # RFC 2543 peers: compare the whole Via
+                if (
+                    candidate.server
+                    and not candidate.branch
+                    and tx.request.headers.get_all("via")[:1] == response.headers.get_all("via")[:1]
+                    and tx.request.cseq == response.cseq
+                    and tx.request.call_id == response.call_id
+                ):
+                    key = candidate
+                    break
         if key is None:
             self._datagrams.append(Datagram(bytes(response), response_address(response, ("", 0))))
             return
