@@ -229,3 +229,13 @@ def test_stream_framer_missing_length_means_empty_body() -> None:
 def test_stream_framer_rejects_bad_length() -> None:
     with pytest.raises(SipParseError):
         StreamFramer().feed(b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: -1\r\n\r\n")
+
+
+def test_errors_belong_to_the_okc_tree() -> None:
+    from okc.errors import OkcError
+
+    with pytest.raises(OkcError):
+        parse_message(b"\xff\xfe")
+    err = SipParseError("x", 420)
+    assert err.reason == "Bad Extension"
+    assert err.respondable
