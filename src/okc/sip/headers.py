@@ -64,6 +64,7 @@ _PARAM_VALUE_CHARS = TOKEN_CHARS | frozenset(":[]")
 _WS = " \t"
 NO_PARAMS = Params()
 _URI_DELIMS = frozenset(' \t"<>')
+_WS_SET = frozenset(_WS)
 
 
 def canonical_key(name: str) -> str:
@@ -368,7 +369,15 @@ class Via:
     @classmethod
     def parse(cls, text: str) -> Via:
         """Parse one Via element (not a list)."""
-        m = _VIA_RE.fullmatch(text.strip(_WS))
+        text = text.strip(_WS)
+        if text.startswith("SIP/2.0/"):  # the usual spelling: no regex needed
+            transport, sp, rest = text[8:].partition(" ")
+            sent_by, semi, ptext = rest.partition(";")
+            if sp and is_token(transport) and sent_by and _WS_SET.isdisjoint(sent_by):
+                host, port = parse_host(sent_by)
+                params = parse_generic_params(semi + ptext) if semi else NO_PARAMS
+                return cls(transport.upper(), host, port, params)
+        m = _VIA_RE.fullmatch(text)
         if m is None:
             raise SipParseError(f"invalid Via: {text!r}")
         name, version, transport, host, port_text, ptext = m.groups()

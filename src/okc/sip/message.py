@@ -351,7 +351,6 @@ def _find_head_end(data: bytes) -> tuple[int, int]:
 
 
 _FOLD_RE = re.compile(r"[ \t]*\r?\n[ \t]+")
-_FIELD_RE = re.compile(r"^([!%'*+\-.0-9A-Z_`a-z~]+)[ \t]*:[ \t]*([^\r\n]*)", re.MULTILINE)
 
 
 def parse_head(head: bytes) -> tuple[str, list[tuple[str, str]], dict[str, list[int]]]:
@@ -365,24 +364,24 @@ def parse_head(head: bytes) -> tuple[str, list[tuple[str, str]], dict[str, list[
         raise SipParseError("continuation line before any header")
     if "\n " in rest or "\n\t" in rest:
         rest = _FOLD_RE.sub(" ", rest)
-    fields: list[tuple[str, str]] = _FIELD_RE.findall(rest)
-    if len(fields) != rest.count("\n") + 1:
-        for line in rest.split("\n"):
-            if not _FIELD_RE.match(line):
-                raise SipParseError(f"malformed header line {line[:40]!r}")
-        raise SipParseError("malformed header block")
+    fields: list[tuple[str, str]] = []
     index: dict[str, list[int]] = {}
     compact = COMPACT_FORMS
-    for pos, (name, value) in enumerate(fields):
-        if value[-1:] in (" ", "\t"):
-            fields[pos] = (name, value.rstrip(" \t"))
-        lname = name.lower()
-        key = compact.get(lname, lname)
+    is_token = TOKEN_CHARS.issuperset
+    for pos, line in enumerate(rest.split("\r\n") if "\r\n" in rest else rest.split("\n")):
+        name, colon, value = line.partition(":")
+        if not colon or not is_token(name) or not name:
+            name = name.rstrip(" \t")
+            if not colon or not name or not is_token(name):
+                raise SipParseError(f"malformed header line {line[:40]!r}")
+        key = name.lower()
+        key = compact.get(key, key)
         positions = index.get(key)
         if positions is None:
             index[key] = [pos]
         else:
             positions.append(pos)
+        fields.append((name, value.strip(" \t")))
     return start_line, fields, index
 
 
