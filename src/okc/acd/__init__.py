@@ -1,1 +1,60 @@
-"""okc.acd: the automatic call distributor, a sans-I/O engine on an injected clock."""
+"""okc.acd: the automatic call distributor, a sans-I/O engine on an injected clock.
+
+Agents log in, register phones and go ready; interactions arrive in service queues; the engine routes by
+the service's policy and returns events (state changes, for storage and statistics) and actions (ring an
+agent, dial a callback, notify an agent, add a number to the do-not-call list).
+"""
+
+from okc.acd.engine import AcdEngine, DispositionRequiredError, QueueStatus
+from okc.acd.errors import (
+    AcdError,
+    IllegalTransitionError,
+    UnknownAgentError,
+    UnknownInteractionError,
+    UnknownServiceError,
+)
+from okc.acd.events import (
+    AcdEvent,
+    AddToDoNotCall,
+    AgentStateChanged,
+    DialCallback,
+    InteractionStateChanged,
+    NotifyAgent,
+    OutboundReserved,
+    RingAgent,
+    ServiceLevelAlert,
+)
+from okc.acd.policy import Media, OverflowAction, RoutingPolicy, Service, ServicePolicy, SkillRequirement
+from okc.acd.states import AgentState, InteractionState
+from okc.acd.stats import AgentSnapshot, ServiceSnapshot, Statistics
+
+__all__ = [
+    "AcdEngine",
+    "AcdError",
+    "AcdEvent",
+    "AddToDoNotCall",
+    "AgentSnapshot",
+    "AgentState",
+    "AgentStateChanged",
+    "DialCallback",
+    "DispositionRequiredError",
+    "IllegalTransitionError",
+    "InteractionState",
+    "InteractionStateChanged",
+    "Media",
+    "NotifyAgent",
+    "OutboundReserved",
+    "OverflowAction",
+    "QueueStatus",
+    "RingAgent",
+    "RoutingPolicy",
+    "Service",
+    "ServiceLevelAlert",
+    "ServicePolicy",
+    "ServiceSnapshot",
+    "SkillRequirement",
+    "Statistics",
+    "UnknownAgentError",
+    "UnknownInteractionError",
+    "UnknownServiceError",
+]
