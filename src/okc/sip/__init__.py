@@ -6,10 +6,23 @@ Messages (`parse_message`, `Request`, `Response`, `response_to`), their header v
 status a server should answer with), and the transaction layer (`TransactionLayer`, RFC 3261 §17 with
 RFC 6026) whose events are RequestReceived, ResponseReceived, StrayResponse, TransactionTimedOut,
 TransportFailed, TransactionTerminated and MessageDropped.
+
+Digest authentication (`DigestServer`, `DigestClient`, okc.sip.auth) and SDP offer/answer
+(`SessionDescription`, `make_offer`, `answer`, `SdpError` → 488, okc.sip.sdp).
 """
 
 from __future__ import annotations
 
+from okc.sip.auth import (
+    AuthAccepted,
+    AuthChallenged,
+    AuthError,
+    AuthFailed,
+    DigestChallenge,
+    DigestClient,
+    DigestCredentials,
+    DigestServer,
+)
 from okc.sip.errors import SipError, SipParseError, SipStateError
 from okc.sip.framing import StreamFramer
 from okc.sip.headers import COMPACT_FORMS, ContentType, CSeq, Headers, NameAddr, Via
@@ -28,6 +41,7 @@ from okc.sip.layer import (
     TxEvent,
 )
 from okc.sip.message import Message, Request, Response, parse_message, response_to
+from okc.sip.sdp import Direction, LocalMedia, SdpError, SessionDescription, answer, make_offer
 from okc.sip.timers import Timer, TimerConfig
 from okc.sip.transaction import Kind, State, Transaction
 from okc.sip.uri import AbsoluteUri, Params, SipUri, TelUri, Uri, parse_uri, unescape
@@ -38,11 +52,21 @@ __all__ = [
     "DEFAULT_ACCEPTED_TYPES",
     "AbsoluteUri",
     "Address",
+    "AuthAccepted",
+    "AuthChallenged",
+    "AuthError",
+    "AuthFailed",
     "CSeq",
     "ContentType",
     "Datagram",
+    "DigestChallenge",
+    "DigestClient",
+    "DigestCredentials",
+    "DigestServer",
+    "Direction",
     "Headers",
     "Kind",
+    "LocalMedia",
     "Message",
     "MessageDropped",
     "NameAddr",
@@ -51,6 +75,8 @@ __all__ = [
     "RequestReceived",
     "Response",
     "ResponseReceived",
+    "SdpError",
+    "SessionDescription",
     "SipError",
     "SipParseError",
     "SipStateError",
@@ -70,6 +96,8 @@ __all__ = [
     "TxEvent",
     "Uri",
     "Via",
+    "answer",
+    "make_offer",
     "parse_message",
     "parse_uri",
     "response_to",
