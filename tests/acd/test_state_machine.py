@@ -1,0 +1,149 @@
+"""Hypothesis state machine: random agent and caller behaviour never breaks the engine's invariants.
+
+Never route to a not-ready or unskilled agent, never two voice calls on one agent, never lose an
+interaction; every offered interaction is in exactly one state and the state counts sum to offered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from okc.acd import (
+    AcdEngine,
+    AcdError,
+    AcdEvent,
+    AgentState,
+    DialCallback,
+    InteractionState,
+    RingAgent,
+    RoutingPolicy,
+    Service,
+    ServicePolicy,
+)
+from okc.ids import InteractionId
+
+AGENTS = ("a", "b", "c", "d")
+SERVICES = ("sales", "support")
+_LIVE = (InteractionState.WAITING, InteractionState.RINGING, InteractionState.CONNECTED)
+
+
+class AcdMachine(RuleBasedStateMachine):
+    """Drives one engine with random events; checks every emitted offer and the counts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        policies = [
+            ServicePolicy(ring_limit=20.0, max_waiting=3, max_wait=120.0, acw_required=True, acw_limit=30.0),
+            ServicePolicy(
+                routing=RoutingPolicy.SKILL_WEIGHTED,
+                callback_enabled=True,
+                notify_acw_after=5.0,
+                ring_limit=10.0,
+            ),
+        ]
+        self.engine = AcdEngine([Service(n, n, p) for n, p in zip(SERVICES, policies, strict=True)], 0.0)
+        self.rng = random.Random(3)
+        self.now = 0.0
+        self.skills: dict[str, dict[str, int]] = {}
+        self.ids: list[InteractionId] = []
+        self.voice_of: dict[str, InteractionId] = {}
+
+    def check(self, events: list[AcdEvent]) -> None:
+        for e in events:
+            if isinstance(e, (RingAgent, DialCallback)):
+                level = self.skills[e.agent].get(e.service, 0)
+                assert level > 0, f"{e.agent} lacks {e.service}"
+                assert self.engine.agent_state(e.agent) is AgentState.RESERVED
+                self.voice_of[e.agent] = e.interaction
+
+    def tick(self, seconds: float) -> None:
+        self.now += seconds
+        timer = self.engine.get_timer()
+        while timer is not None and timer <= self.now:
+            self.check(self.engine.handle_timer(timer))
+            timer = self.engine.get_timer()
+
+    def attempt(self, fn: object) -> None:
+        # the engine may refuse an event that does not fit the state: allowed, nothing changes
+        with contextlib.suppress(AcdError):
+            self.check(fn())  # type: ignore[operator]
+
+    @rule(agent=st.sampled_from(AGENTS), sales=st.integers(0, 100), support=st.integers(0, 100))
+    def login(self, agent: str, sales: int, support: int) -> None:
+        self.tick(1.0)
+        self.skills[agent] = {"sales": sales, "support": support}
+        self.attempt(lambda: self.engine.login(agent, self.skills[agent], self.now))
+
+    @rule(agent=st.sampled_from(AGENTS), on=st.booleans())
+    def phone(self, agent: str, on: bool) -> None:
+        self.tick(0.5)
+        fn = self.engine.register_phone if on else self.engine.unregister_phone
+        self.attempt(lambda: fn(agent, self.now))
+
+    @rule(agent=st.sampled_from(AGENTS), ready=st.booleans())
+    def availability(self, agent: str, ready: bool) -> None:
+        self.tick(0.5)
+        if ready:
+            self.attempt(lambda: self.engine.set_ready(agent, self.now))
+        else:
+            self.attempt(lambda: self.engine.set_not_ready(agent, "break", self.now))
+
+    @rule(agent=st.sampled_from(AGENTS))
+    def end_acw(self, agent: str) -> None:
+        self.tick(2.0)
+        self.attempt(lambda: self.engine.end_after_call_work(agent, self.now))
+
+    @rule(agent=st.sampled_from(AGENTS))
+    def logout(self, agent: str) -> None:
+        self.tick(1.0)
+        self.attempt(lambda: self.engine.logout(agent, self.now))
+
+    @rule(service=st.sampled_from(SERVICES), priority=st.integers(0, 2), wait=st.floats(0.0, 60.0))
+    def arrive(self, service: str, priority: int, wait: float) -> None:
+        self.tick(wait)
+        call = InteractionId.new(1.8e9 + self.now, self.rng)
+        self.ids.append(call)
+        self.check(self.engine.arrive(call, service, self.now, priority=priority))
+
+    @precondition(lambda self: bool(self.ids))
+    @rule(index=st.integers(0, 1000), action=st.sampled_from(["answer", "hang_up", "abandon", "callback"]))
+    def act(self, index: int, action: str) -> None:
+        self.tick(3.0)
+        call = self.ids[index % len(self.ids)]
+        if action == "callback":
+            self.attempt(lambda: self.engine.accept_callback(call, "+15550199", self.now))
+        else:
+            fn = getattr(self.engine, action)
+            self.attempt(lambda: fn(call, self.now))
+
+    @invariant()
+    def counts_add_up(self) -> None:
+        counts = self.engine.counts()
+        assert sum(counts.values()) == self.engine.offered() == len(self.ids)
+        live = [c for c in self.ids if self.engine.interaction_state(c) is not None]
+        assert sum(counts[s] for s in _LIVE) == len(live)
+
+    @invariant()
+    def one_voice_call_per_agent(self) -> None:
+        holders = [
+            agent
+            for agent, call in self.voice_of.items()
+            if self.engine.interaction_state(call) in (InteractionState.RINGING, InteractionState.CONNECTED)
+        ]
+        live = [
+            c
+            for c in self.ids
+            if self.engine.interaction_state(c) in (InteractionState.RINGING, InteractionState.CONNECTED)
+        ]
+        assert len(holders) == len(set(holders)) == len(live)
+        for agent in holders:
+            assert self.engine.agent_state(agent) in (AgentState.RESERVED, AgentState.BUSY)
+
+
+TestAcdMachine = AcdMachine.TestCase
+TestAcdMachine.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)
