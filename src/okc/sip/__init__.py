@@ -8,7 +8,8 @@ RFC 6026) whose events are RequestReceived, ResponseReceived, StrayResponse, Tra
 TransportFailed, TransactionTerminated and MessageDropped.
 
 Digest authentication (`DigestServer`, `DigestClient`, okc.sip.auth) and SDP offer/answer
-(`SessionDescription`, `make_offer`, `answer`, `SdpError` → 488, okc.sip.sdp).
+(`SessionDescription`, `make_offer`, `answer`, `SdpError` → 488, okc.sip.sdp), and dialogs (`Dialog`,
+okc.sip.dialog, whose events are listed in that module).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from okc.sip.auth import (
     DigestCredentials,
     DigestServer,
 )
+from okc.sip.dialog import Dialog, DialogError, DialogEvent, DialogId, DialogState
 from okc.sip.errors import SipError, SipParseError, SipStateError
 from okc.sip.framing import StreamFramer
 from okc.sip.headers import COMPACT_FORMS, ContentType, CSeq, Headers, NameAddr, Via
@@ -59,6 +61,11 @@ __all__ = [
     "CSeq",
     "ContentType",
     "Datagram",
+    "Dialog",
+    "DialogError",
+    "DialogEvent",
+    "DialogId",
+    "DialogState",
     "DigestChallenge",
     "DigestClient",
     "DigestCredentials",
