@@ -25,7 +25,15 @@ from okc.acd.events import (
     OutboundReserved,
     RingAgent,
 )
-from okc.acd.policy import Media, OverflowAction, Service, SkillRequirement, check_interaction, check_skills
+from okc.acd.policy import (
+    Media,
+    OverflowAction,
+    RoutingPolicy,
+    Service,
+    SkillRequirement,
+    check_interaction,
+    check_skills,
+)
 from okc.acd.records import AgentRecord, CallRecord
 from okc.acd.routing import choose_agent
 from okc.acd.states import (
@@ -200,6 +208,13 @@ class AcdEngine:
         service = self._services[c.service]
         pool = (self._ready_voice if c.media is Media.VOICE else self._chat_ok).get(service.skill, {})
         capacity = service.policy.chat_capacity
+        if c.media is Media.VOICE and service.policy.routing is RoutingPolicy.LONGEST_IDLE:
+            # the voice pool is kept in the order agents became ready for voice: the first fit idled longest
+            for name in pool:
+                if self._agents[name].qualifies(service.skill, c.needs):
+                    self._offer(c, self._agents[name])
+                    return True
+            return False
         candidates = []
         for name in pool:
             a = self._agents[name]
@@ -294,6 +309,8 @@ class AcdEngine:
         a = self._agents.get(agent)
         if a is None:
             a = self._agents[agent] = AgentRecord(agent, now)
+        if not a.phone and a.state is _A.READY:
+            a.idle_since = now  # ready for voice (and last in the voice pool's order) from now on
         a.phone = True
         if a.state is not _A.LOGGED_OUT:
             self._index(a)
