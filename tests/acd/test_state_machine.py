@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+from collections.abc import Callable
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -68,10 +69,10 @@ class AcdMachine(RuleBasedStateMachine):
             self.check(self.engine.handle_timer(timer))
             timer = self.engine.get_timer()
 
-    def attempt(self, fn: object) -> None:
+    def attempt(self, fn: Callable[[], list[AcdEvent]]) -> None:
         # the engine may refuse an event that does not fit the state: allowed, nothing changes
         with contextlib.suppress(AcdError):
-            self.check(fn())  # type: ignore[operator]
+            self.check(fn())
 
     @rule(agent=st.sampled_from(AGENTS), sales=st.integers(0, 100), support=st.integers(0, 100))
     def login(self, agent: str, sales: int, support: int) -> None:
@@ -118,7 +119,7 @@ class AcdMachine(RuleBasedStateMachine):
         if action == "callback":
             self.attempt(lambda: self.engine.accept_callback(call, "+15550199", self.now))
         else:
-            fn = getattr(self.engine, action)
+            fn: Callable[[InteractionId, float], list[AcdEvent]] = getattr(self.engine, action)
             self.attempt(lambda: fn(call, self.now))
 
     @invariant()

@@ -85,3 +85,19 @@ def test_alert_when_live_service_level_drops_and_recovers() -> None:
         alerts += [x for x in e.answer(call, 41.0 + i * 10) if isinstance(x, ServiceLevelAlert)]
         e.hang_up(call, 45.0 + i * 10)
     assert [(a.below, round(a.level, 3)) for a in alerts] == [(False, 0.5)]  # 1 of 2: no longer below 0.5
+
+
+def test_live_snapshot_shows_queue_agents_and_occupancy() -> None:
+    e = scenario(count_short=True)
+    waiting = new_id()
+    e.arrive(waiting, "s", 70.0)  # a is ready: it rings
+    queued = new_id()
+    e.arrive(queued, "s", 71.0)
+    snap = e.snapshot("s")
+    assert dict(snap.agents_by_state)[AgentState.RESERVED] == 1
+    assert snap.calls_waiting == 1
+    assert snap.longest_wait == 0.0  # the clock stands at 71 s, when it arrived
+    assert snap.occupancy is not None
+    status = e.queue_status(queued)
+    assert status.position == 1
+    assert status.estimated_wait == (46.0 + 4.0) / 2 + 10.0 / 2  # recent talk+hold mean + ACW mean, 1 agent

@@ -5,9 +5,10 @@ the service's policy and returns events (state changes, for storage and statisti
 agent, dial a callback, notify an agent, add a number to the do-not-call list).
 """
 
-from okc.acd.engine import AcdEngine, DispositionRequiredError, QueueStatus
+from okc.acd.engine import AcdEngine
 from okc.acd.errors import (
     AcdError,
+    DispositionRequiredError,
     IllegalTransitionError,
     UnknownAgentError,
     UnknownInteractionError,
@@ -27,6 +28,7 @@ from okc.acd.events import (
 from okc.acd.policy import Media, OverflowAction, RoutingPolicy, Service, ServicePolicy, SkillRequirement
 from okc.acd.states import AgentState, InteractionState
 from okc.acd.stats import AgentSnapshot, ServiceSnapshot, Statistics
+from okc.acd.views import QueueStatus
 
 __all__ = [
     "AcdEngine",

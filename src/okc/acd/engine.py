@@ -12,9 +12,14 @@ import heapq
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
-from okc.acd.errors import AcdError, UnknownAgentError, UnknownInteractionError, UnknownServiceError
+from okc.acd.errors import (
+    AcdError,
+    DispositionRequiredError,
+    UnknownAgentError,
+    UnknownInteractionError,
+    UnknownServiceError,
+)
 from okc.acd.events import (
     AcdEvent,
     AddToDoNotCall,
@@ -44,28 +49,17 @@ from okc.acd.states import (
     check_interaction_transition,
 )
 from okc.acd.stats import Statistics
+from okc.acd.views import EngineViews
 from okc.ids import InteractionId
 
-__all__ = ["AcdEngine", "DispositionRequiredError", "QueueStatus"]
+__all__ = ["AcdEngine"]
 
 _A = AgentState
 _I = InteractionState
 _RING, _ACW, _MAXWAIT, _NOTIFY = range(4)
 
 
-class DispositionRequiredError(AcdError):
-    """After-call work on a service that requires a disposition cannot end without one."""
-
-
-@dataclass(frozen=True, slots=True)
-class QueueStatus:
-    """A waiting interaction's place (1 = next) and estimated wait in seconds (None: nobody staffed)."""
-
-    position: int
-    estimated_wait: float | None
-
-
-class AcdEngine:
+class AcdEngine(EngineViews):
     """Routes interactions of the given services to agents, on the clock the caller passes in."""
 
     def __init__(self, services: Iterable[Service], now: float, rng: random.Random | None = None) -> None:
@@ -564,24 +558,6 @@ class AcdEngine:
         self._route_agent(a)
         return self._flush()
 
-    def expected_free_agents(self, within_seconds: float, service: str | None = None) -> int:
-        """Agents ready now or expected free within the time, from elapsed talk/ACW and the recent means."""
-        talk = self.stats.recent_talk() or 0.0
-        acw = self.stats.recent_acw() or 0.0
-        skill = self._services[service].skill if service is not None else None
-        count = 0
-        for a in self._agents.values():
-            if skill is not None and a.skills.get(skill, 0) <= 0:
-                continue
-            elapsed = self._now - a.since
-            free = (
-                (a.state is _A.READY and a.phone)
-                or (a.state is _A.BUSY and max(talk - elapsed, 0.0) + acw <= within_seconds)
-                or (a.state is _A.AFTER_CALL_WORK and max(acw - elapsed, 0.0) <= within_seconds)
-            )
-            count += free
-        return count
-
     # ----- timers ---------------------------------------------------------------------------------------
 
     def _due(self, entry: tuple[float, int, int, InteractionId | str]) -> bool:
@@ -647,59 +623,3 @@ class AcdEngine:
         for c in self._calls.values():
             if c.notified and c.state is _I.WAITING and a.skills.get(self._services[c.service].skill, 0) > 0:
                 self._emit(NotifyAgent(a.name, c.service, c.id, self._now - c.entered, self._now))
-
-    # ----- queries --------------------------------------------------------------------------------------
-
-    def agent_state(self, agent: str) -> AgentState:
-        """An agent's current state (logged out if unknown)."""
-        a = self._agents.get(agent)
-        return a.state if a is not None else _A.LOGGED_OUT
-
-    def interaction_state(self, interaction: InteractionId) -> InteractionState | None:
-        """A held interaction's state, or None once it has ended."""
-        c = self._calls.get(interaction)
-        return c.state if c is not None else None
-
-    def counts(self) -> dict[InteractionState, int]:
-        """Interactions per state: live ones and ended outcomes; they sum to offered()."""
-        out = Counter(c.state for c in self._calls.values())
-        out.update(self._ended)
-        return {s: out.get(s, 0) for s in InteractionState}
-
-    def offered(self) -> int:
-        """Interactions offered since start."""
-        return self._offered
-
-    def queue_status(self, interaction: InteractionId) -> QueueStatus:
-        """Position and estimated wait (position × recent handle time ÷ staffed agents) of a waiting call."""
-        c = self._call(interaction)
-        if c.state is not _I.WAITING:
-            raise AcdError(f"interaction {interaction} is not waiting")
-        key = c.key()
-        ahead = sum(
-            1
-            for o in self._calls.values()
-            if o.service == c.service and o.state is _I.WAITING and o.key() < key
-        )
-        skill = self._services[c.service].skill
-        staffed = sum(
-            1
-            for a in self._agents.values()
-            if a.skills.get(skill, 0) > 0 and a.state not in (_A.LOGGED_OUT, _A.NOT_READY)
-        )
-        handle = (self.stats.recent_talk() or 0.0) + (self.stats.recent_acw() or 0.0)
-        estimate = (ahead + 1) * handle / staffed if staffed else None
-        return QueueStatus(ahead + 1, estimate)
-
-    def waiting(self, service: str) -> tuple[int, float]:
-        """Calls waiting in the service and the longest current wait in seconds."""
-        entered = [c.entered for c in self._calls.values() if c.service == service and c.state is _I.WAITING]
-        return len(entered), (self._now - min(entered) if entered else 0.0)
-
-    def agents_by_state(self, service: str | None = None) -> dict[AgentState, int]:
-        """Agents per state (serving the service, when given)."""
-        skill = self._services[service].skill if service is not None else None
-        out: Counter[AgentState] = Counter(
-            a.state for a in self._agents.values() if skill is None or a.skills.get(skill, 0) > 0
-        )
-        return {s: out.get(s, 0) for s in AgentState}

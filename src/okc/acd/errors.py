@@ -6,6 +6,7 @@ from okc.errors import OkcError
 
 __all__ = [
     "AcdError",
+    "DispositionRequiredError",
     "IllegalTransitionError",
     "UnknownAgentError",
     "UnknownInteractionError",
@@ -31,3 +32,7 @@ class UnknownInteractionError(AcdError):
 
 class UnknownServiceError(AcdError):
     """An interaction named a service the engine was not built with."""
+
+
+class DispositionRequiredError(AcdError):
+    """After-call work on a service that requires a disposition cannot end without one."""
