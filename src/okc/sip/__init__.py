@@ -9,7 +9,11 @@ TransportFailed, TransactionTerminated and MessageDropped.
 
 Digest authentication (`DigestServer`, `DigestClient`, okc.sip.auth) and SDP offer/answer
 (`SessionDescription`, `make_offer`, `answer`, `SdpError` → 488, okc.sip.sdp), and dialogs (`Dialog`,
-okc.sip.dialog, whose events are listed in that module).
+okc.sip.dialog). Authentication outcomes: AuthAccepted, AuthChallenged (none or stale), AuthFailed. Dialog
+events: DialogConfirmed, DialogTerminated, TargetRefreshed, ReInviteReceived (.hold), UpdateReceived,
+ByeReceived, OptionsReceived, DtmfReceived (INFO dtmf-relay), RequestReceivedInDialog (REFER, NOTIFY ...);
+session timers (okc.sip.session_timer): RefreshDue, SessionExpired; 100rel (okc.sip.prack): PrackTimedOut.
+Transfer (okc.sip.refer: ReferTo, Replaces, sipfrag NOTIFY) and caller ID (okc.sip.identity) are helpers.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from okc.sip.dialog import Dialog, DialogError, DialogEvent, DialogId, DialogSta
 from okc.sip.errors import SipError, SipParseError, SipStateError
 from okc.sip.framing import StreamFramer
 from okc.sip.headers import COMPACT_FORMS, ContentType, CSeq, Headers, NameAddr, Via
+from okc.sip.identity import caller_id
 from okc.sip.layer import (
     Address,
     Datagram,
@@ -43,7 +48,10 @@ from okc.sip.layer import (
     TxEvent,
 )
 from okc.sip.message import Message, Request, Response, parse_message, response_to
+from okc.sip.prack import ReliableProvisionals
+from okc.sip.refer import ReferTo, Replaces
 from okc.sip.sdp import Direction, LocalMedia, SdpError, SessionDescription, answer, make_offer
+from okc.sip.session_timer import SessionExpires, SessionTimer
 from okc.sip.timers import Timer, TimerConfig
 from okc.sip.transaction import Kind, State, Transaction
 from okc.sip.uri import AbsoluteUri, Params, SipUri, TelUri, Uri, parse_uri, unescape
@@ -78,12 +86,17 @@ __all__ = [
     "MessageDropped",
     "NameAddr",
     "Params",
+    "ReferTo",
+    "ReliableProvisionals",
+    "Replaces",
     "Request",
     "RequestReceived",
     "Response",
     "ResponseReceived",
     "SdpError",
     "SessionDescription",
+    "SessionExpires",
+    "SessionTimer",
     "SipError",
     "SipParseError",
     "SipStateError",
@@ -104,6 +117,7 @@ __all__ = [
     "Uri",
     "Via",
     "answer",
+    "caller_id",
     "make_offer",
     "parse_message",
     "parse_uri",
