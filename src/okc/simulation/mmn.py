@@ -15,12 +15,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from okc.acd import AcdEngine, AcdEvent, RingAgent, RoutingPolicy, Service, ServicePolicy
 from okc.ids import InteractionId
 from okc.simulation.events import EventLoop, Scheduled, SimulationError
 from okc.simulation.stats import Estimate, estimate
 from okc.simulation.traffic import ExponentialDuration, PoissonArrivals
 
 __all__ = [
+    "AcdPort",
     "MmnEstimates",
     "MmnScenario",
     "MmnTally",
@@ -72,6 +74,51 @@ class QueuePort(Protocol):
     def handle_timer(self, now: float) -> list[Offer]:
         """Let the distributor act on its timers."""
         ...
+
+
+def _offers(events: list[AcdEvent]) -> list[Offer]:
+    return [Offer(e.interaction, e.agent) for e in events if isinstance(e, RingAgent)]
+
+
+class AcdPort:
+    """QueuePort over the real okc.acd engine: one service, longest-idle routing, no ring limit or ACW."""
+
+    SERVICE = "mmn"
+
+    def __init__(self, threshold: float = 20.0, rng: random.Random | None = None) -> None:
+        policy = ServicePolicy(routing=RoutingPolicy.LONGEST_IDLE, sl_threshold=threshold, ring_limit=None)
+        self.engine = AcdEngine([Service(self.SERVICE, self.SERVICE, policy)], 0.0, rng)
+
+    def add_agent(self, agent: str, now: float) -> list[Offer]:
+        """Log in with the service skill, register the phone and go ready."""
+        events = self.engine.login(agent, {self.SERVICE: 100}, now)
+        events += self.engine.register_phone(agent, now)
+        events += self.engine.set_ready(agent, now)
+        return _offers(events)
+
+    def arrive(self, interaction: InteractionId, now: float) -> list[Offer]:
+        """The caller enters the service's queue."""
+        return _offers(self.engine.arrive(interaction, self.SERVICE, now))
+
+    def answer(self, interaction: InteractionId, agent: str, now: float) -> list[Offer]:
+        """The ringing agent answers."""
+        return _offers(self.engine.answer(interaction, now))
+
+    def hang_up(self, interaction: InteractionId, agent: str, now: float) -> list[Offer]:
+        """The call ends and the agent is ready again."""
+        return _offers(self.engine.hang_up(interaction, now))
+
+    def abandon(self, interaction: InteractionId, now: float) -> list[Offer]:
+        """The waiting caller hangs up."""
+        return _offers(self.engine.abandon(interaction, now))
+
+    def get_timer(self) -> float | None:
+        """The engine's next timer."""
+        return self.engine.get_timer()
+
+    def handle_timer(self, now: float) -> list[Offer]:
+        """Run the engine's due timers."""
+        return _offers(self.engine.handle_timer(now))
 
 
 @dataclass(frozen=True, slots=True)
