@@ -248,3 +248,31 @@ def test_outbound_reservation_and_expected_free() -> None:
     e.release_outbound("a", 65.0)
     assert e.expected_free_agents(30.0) == 1  # a is ready; b has 59 s of talk to go
     assert e.expected_free_agents(60.0) == 2
+
+
+def test_agent_events_that_do_not_fit_are_refused() -> None:
+    e = engine(ServicePolicy(chat_capacity=1))
+    ready(e, "a", {"sales": 10}, 0.0)
+    with pytest.raises(AcdError):
+        e.login("a", {"sales": 90}, 1.0)  # already logged in
+    call = new_id()
+    e.arrive(call, "sales", 1.0)
+    with pytest.raises(AcdError):
+        e.set_not_ready("a", "lunch", 2.0)  # ringing: answer or ring out first
+    e.answer(call, 3.0)
+    chat = new_id()
+    e.arrive(chat, "sales", 3.0, media=Media.CHAT)
+    assert e.interaction_state(chat) is InteractionState.RINGING  # a chat beside the voice call
+    e.hang_up(call, 4.0)
+    with pytest.raises(AcdError):
+        e.logout("a", 5.0)  # the chat is still held
+
+
+def test_skill_requirements_look_past_the_head_of_the_queue() -> None:
+    e = engine()
+    french, plain = new_id(), new_id()
+    e.arrive(french, "sales", 0.0, needs=[SkillRequirement("fr", 50)])
+    e.arrive(plain, "sales", 1.0)
+    ready(e, "a", {"sales": 10}, 2.0)
+    assert e.interaction_state(plain) is InteractionState.RINGING
+    assert e.interaction_state(french) is InteractionState.WAITING

@@ -185,7 +185,12 @@ class AcdEngine(EngineViews):
             heapq.heappop(heap)
         if not heap:
             return None
-        for entry in heap if len(heap) == 1 else sorted(heap):
+        head = self._calls[heap[0][3]]
+        if a.qualifies(service.skill, head.needs):  # the usual case: no need to look past the head
+            entries: list[tuple[int, float, int, InteractionId]] = [heap[0]]
+        else:
+            entries = sorted(heap)
+        for entry in entries:
             c = self._calls.get(entry[3])
             if c is None or c.state is not _I.WAITING or c.seq != entry[2]:
                 continue
@@ -284,6 +289,8 @@ class AcdEngine(EngineViews):
         a = self._agents.get(agent)
         if a is None:
             a = self._agents[agent] = AgentRecord(agent, now)
+        if a.state is not _A.LOGGED_OUT:
+            raise AcdError(f"agent {agent!r} is already logged in")
         a.skills = check_skills(skills)
         a.groups = tuple(groups)
         self.stats.set_groups(agent, a.groups)
@@ -294,6 +301,8 @@ class AcdEngine(EngineViews):
         """The agent logs out (only when holding no voice call)."""
         self._advance(now)
         a = self._agent(agent)
+        if a.chats:
+            raise AcdError(f"agent {agent!r} still holds {len(a.chats)} chat(s)")
         self._set_agent(a, _A.LOGGED_OUT, "logout")
         return self._flush()
 
@@ -348,6 +357,8 @@ class AcdEngine(EngineViews):
         a = self._agent(agent)
         if a.state is _A.AFTER_CALL_WORK:
             self._end_acw(a, None, _A.NOT_READY, reason)
+        elif a.state is _A.RESERVED:
+            raise AcdError(f"agent {agent!r} is being offered a call: answer it or let it ring out")
         else:
             self._set_agent(a, _A.NOT_READY, reason)
         return self._flush()
