@@ -13,6 +13,7 @@ import enum
 import hashlib
 import hmac
 import random
+import re
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -55,10 +56,10 @@ class DigestAlgorithm(enum.Enum):
     @classmethod
     def parse(cls, text: str) -> DigestAlgorithm:
         """The algorithm named in a header (case-insensitive)."""
-        for member in cls:
-            if member.value.lower() == text.strip().lower():
-                return member
-        raise AuthError(f"unsupported digest algorithm {text!r}")
+        member = _ALGORITHMS.get(text.strip().lower())
+        if member is None:
+            raise AuthError(f"unsupported digest algorithm {text!r}")
+        return member
 
     @property
     def sess(self) -> bool:
@@ -81,50 +82,29 @@ class DigestAlgorithm(enum.Enum):
         return hashlib.new(name, data.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
+_TCHARS = r"[A-Za-z0-9\-.!%*_+`'~]+"
+_QUOTED = r'"[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"'
+_PARAM = rf"({_TCHARS})[ \t]*=[ \t]*({_QUOTED}|{_TCHARS})"
+_PARAM_RE = re.compile(_PARAM)
+_PLAIN = _PARAM.replace("(", "(?:").replace("(?:?:", "(?:")
+_LIST_RE = re.compile(rf"[ \t]*(?:{_PLAIN}(?:[ \t]*,[ \t]*{_PLAIN})*)?[ \t]*")
+
+
+_ALGORITHMS = {a.value.lower(): a for a in DigestAlgorithm}
+
+
 def parse_auth_params(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """Split `Scheme name=value, name="quoted", ...` into the scheme and (lower-case name, value) pairs."""
     text = text.strip(_WS)
     scheme, _, rest = text.partition(" ")
     if not is_token(scheme):
         raise AuthError(f"invalid auth scheme in {text!r}")
-    params: list[tuple[str, str]] = []
-    i, n = 0, len(rest)
-    while i < n:
-        while i < n and rest[i] in " \t,":
-            i += 1
-        if i >= n:
-            break
-        eq = rest.find("=", i)
-        if eq < 0:
-            raise AuthError(f"auth-param without '=' in {text!r}")
-        name = rest[i:eq].strip(_WS)
-        if not is_token(name):
-            raise AuthError(f"invalid auth-param name {name!r}")
-        j = eq + 1
-        while j < n and rest[j] in _WS:
-            j += 1
-        if j < n and rest[j] == '"':
-            k = j + 1
-            while k < n and rest[k] != '"':
-                k += 2 if rest[k] == "\\" else 1
-            if k >= n:
-                raise AuthError(f"unterminated quoted string in {text!r}")
-            value = unquote(rest[j : k + 1])
-            i = k + 1
-        else:
-            k = j
-            while k < n and rest[k] not in ", \t":
-                k += 1
-            value = rest[j:k]
-            if not is_token(value):
-                raise AuthError(f"invalid auth-param value {value!r}")
-            i = k
-        while i < n and rest[i] in _WS:
-            i += 1
-        if i < n and rest[i] != ",":
-            raise AuthError(f"missing ',' between auth-params in {text!r}")
-        params.append((name.lower(), value))
-    return scheme, tuple(params)
+    if _LIST_RE.fullmatch(rest) is None:
+        raise AuthError(f"malformed auth-param list in {text!r}")
+    return scheme, tuple(
+        (name.lower(), unquote(value) if value[:1] == '"' else value)
+        for name, value in _PARAM_RE.findall(rest)
+    )
 
 
 def _params_dict(text: str) -> dict[str, str]:
