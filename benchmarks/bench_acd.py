@@ -14,6 +14,7 @@ from okc.acd import (
     InteractionState,
     InteractionStateChanged,
     RingAgent,
+    RoutingPolicy,
     Service,
     ServicePolicy,
     Statistics,
@@ -32,8 +33,9 @@ def _population(rng: random.Random) -> list[dict[str, int]]:
     ]
 
 
-def _engine(skills: list[dict[str, int]]) -> AcdEngine:
-    services = [Service(f"s{k}", f"s{k}", ServicePolicy(ring_limit=None)) for k in range(_SKILLS)]
+def _engine(skills: list[dict[str, int]], routing: RoutingPolicy = RoutingPolicy.LONGEST_IDLE) -> AcdEngine:
+    policy = ServicePolicy(routing=routing, ring_limit=None)
+    services = [Service(f"s{k}", f"s{k}", policy) for k in range(_SKILLS)]
     engine = AcdEngine(services, 0.0, random.Random(1))
     for i, levels in enumerate(skills):
         engine.login(f"a{i}", levels, 0.0)
@@ -46,10 +48,10 @@ def main() -> None:
     """Print routing decisions/s (engine vs full scan) and statistics updates/s."""
     rng = random.Random(5)
     skills = _population(rng)
-    engine = _engine(skills)
     ids = [InteractionId.new(1.8e9, rng) for _ in range(4096)]
     clock = [1.0]
     turn = [0]
+    engine = _engine(skills, RoutingPolicy.MOST_SKILLED)
 
     def decide() -> None:
         call = ids[turn[0] % len(ids)]
@@ -60,6 +62,8 @@ def main() -> None:
         assert any(isinstance(e, RingAgent) for e in out)
         engine.abandon(call, clock[0])  # the agent is ready again for the next decision
 
+    most_skilled = rate(decide, min_seconds=3.0)
+    engine = _engine(skills)
     ours = rate(decide, min_seconds=3.0)
 
     ready_since = {f"a{i}": 0.0 for i in range(_AGENTS)}
@@ -74,8 +78,13 @@ def main() -> None:
     peer = rate(scan, min_seconds=3.0)
     show(
         f"ACD routing: {_AGENTS:,} agents, {_SKILLS} skills (arrive + route + abandon per decision)",
-        Measurement("okc AcdEngine (skill index)", ours, "decisions/s"),
-        [Measurement("full scan of all agents (route only)", peer, "decisions/s")],
+        Measurement("okc AcdEngine, longest idle (skill index)", ours, "decisions/s"),
+        [
+            Measurement(
+                "okc AcdEngine, most skilled (scans the skill's ready pool)", most_skilled, "decisions/s"
+            ),
+            Measurement("full scan of all agents, longest idle (route only)", peer, "decisions/s"),
+        ],
     )
 
     stats = Statistics({f"s{k}": ServicePolicy() for k in range(_SKILLS)})

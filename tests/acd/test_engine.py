@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
 
@@ -276,3 +277,21 @@ def test_skill_requirements_look_past_the_head_of_the_queue() -> None:
     ready(e, "a", {"sales": 10}, 2.0)
     assert e.interaction_state(plain) is InteractionState.RINGING
     assert e.interaction_state(french) is InteractionState.WAITING
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ServicePolicy(sl_target=1.5),
+        lambda: ServicePolicy(ring_limit=-1.0),
+        lambda: ServicePolicy(max_waiting=-1),
+        lambda: ServicePolicy(chat_capacity=-2),
+        lambda: Service("", "x"),
+        lambda: SkillRequirement("fr", 0),
+        lambda: AcdEngine([Service("s", "s")], 0.0).login("a", {"s": 101}, 0.0),
+        lambda: AcdEngine([Service("s", "s")], 0.0).arrive(new_id(), "nope", 0.0),
+    ],
+)
+def test_bad_input_raises_acd_errors(make: Callable[[], object]) -> None:
+    with pytest.raises(AcdError):
+        make()
