@@ -1,4 +1,4 @@
-"""Hypothesis state machine: random in-dialog request orders between a UAC and a UAS dialog."""
+"""Hypothesis state machine: random in-dialog request orders and session-timer firings between two dialogs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from okc.sip.dialog import Dialog, DialogError, DialogState
 from okc.sip.errors import SipStateError
 from okc.sip.headers import NameAddr, Via
 from okc.sip.message import Request, response_to
+from okc.sip.session_timer import RefreshDue, Refresher, SessionExpired, SessionExpires, SessionTimer
 from okc.sip.uri import Params, SipUri
 
 VIA = Via("UDP", "127.0.0.1", 5070, Params((("branch", "z9hG4bKx"),)))
@@ -35,6 +36,10 @@ class DialogPair(RuleBasedStateMachine):
         self.uac = Dialog.from_response(invite, ringing)
         self.invite = invite
         self.replay: Request | None = None
+        self.now = 0.0
+        self.timers: list[tuple[Dialog, SessionTimer]] = []
+        self.refresh_lost = False
+        self.expired_by_timer = False
 
     def _deliver(self, sender: Dialog, receiver: Dialog, method: str) -> None:
         request = sender.create_request(method, VIA)
@@ -49,6 +54,45 @@ class DialogPair(RuleBasedStateMachine):
         self.uas.confirm()
         ok = response_to(self.invite, 200, "OK", to_tag="b1", extra=(("Contact", "<sip:bob@127.0.0.1>"),))
         self.uac.receive_response(self.invite, ok)
+        expires = SessionExpires(90, Refresher.UAC)
+        self.timers = [
+            (self.uac, SessionTimer(expires, we_refresh=True, now=self.now)),
+            (self.uas, SessionTimer(expires, we_refresh=False, now=self.now)),
+        ]
+
+    @rule(dt=st.floats(0.0, 120.0), deliver=st.booleans())
+    def advance_clock(self, dt: float, deliver: bool) -> None:
+        """Fire every due timer at its own deadline, in order; refreshes may be lost."""
+        end = self.now + dt
+        while True:
+            due = [(t.get_timer(), d, t) for d, t in self.timers if t.get_timer() is not None]
+            due = [x for x in due if x[0] is not None and x[0] <= end]
+            if not due:
+                break
+            when, dialog, timer = min(due, key=lambda x: x[0] or 0.0)
+            assert when is not None
+            self.now = when
+            for event in timer.handle_timer(when):
+                if isinstance(event, RefreshDue) and dialog.state is DialogState.CONFIRMED:
+                    if deliver:
+                        self._deliver(self.uac, self.uas, "UPDATE")
+                        for _, t in self.timers:
+                            t.refreshed(when)
+                    else:
+                        self.refresh_lost = True
+                elif isinstance(event, SessionExpired) and dialog.state is DialogState.CONFIRMED:
+                    self.expired_by_timer = True
+                    other = self.uas if dialog is self.uac else self.uac
+                    self._hang_up(dialog, other)
+        self.now = end
+
+    def _hang_up(self, sender: Dialog, receiver: Dialog) -> None:
+        bye, _ = sender.bye(VIA)
+        wire = parse_message(bytes(bye))
+        assert isinstance(wire, Request)
+        receiver.receive_request(wire)
+        for _, timer in self.timers:
+            timer.stop()
 
     @precondition(
         lambda self: self.uac.state is DialogState.CONFIRMED and self.uas.state is DialogState.CONFIRMED
@@ -75,10 +119,7 @@ class DialogPair(RuleBasedStateMachine):
     @rule(forward=st.booleans())
     def hang_up(self, forward: bool) -> None:
         sender, receiver = (self.uac, self.uas) if forward else (self.uas, self.uac)
-        bye, _ = sender.bye(VIA)
-        wire = parse_message(bytes(bye))
-        assert isinstance(wire, Request)
-        receiver.receive_request(wire)
+        self._hang_up(sender, receiver)
 
     @precondition(lambda self: self.uac.state is DialogState.TERMINATED)
     @rule()
@@ -88,6 +129,11 @@ class DialogPair(RuleBasedStateMachine):
         except SipStateError:
             return
         raise AssertionError("request created on a terminated dialog")
+
+    @invariant()
+    def session_only_expires_after_a_lost_refresh(self) -> None:
+        if self.expired_by_timer:
+            assert self.refresh_lost
 
     @invariant()
     def both_sides_agree(self) -> None:
