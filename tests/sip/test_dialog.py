@@ -249,3 +249,21 @@ def test_dialog_creation_needs_tags_and_contact() -> None:
     no_contact = req.replace(headers=req.headers.without("Contact"))
     with pytest.raises(DialogError):
         Dialog.from_request(no_contact, "b1", NameAddr(SipUri("h")))
+
+
+def test_reinvite_glare_is_491_and_clears_on_final() -> None:
+    uac = _uac()
+    uas = _uas()
+    offer = make_offer(LocalMedia("127.0.0.1", 4000, 1))
+    ours = uac.reinvite(VIA, offer)
+    with pytest.raises(SipStateError):
+        uac.reinvite(VIA, offer)
+    theirs = uas.reinvite(VIA, offer)
+    with pytest.raises(DialogError) as info:
+        uac.receive_request(theirs)
+    assert info.value.status == 491
+    uac.receive_response(ours, response_to(ours, 491, "Request Pending"))
+    assert not uac.invite_pending
+    uas.receive_response(theirs, response_to(theirs, 491, "Request Pending"))
+    later = uas.reinvite(VIA, offer)
+    assert isinstance(uac.receive_request(later)[0], ReInviteReceived)

@@ -223,6 +223,7 @@ class Dialog:
         self.local_contact = local_contact
         self.state = state
         self.secure = secure
+        self.invite_pending = False  # our re-INVITE awaits its final response (glare → 491, RFC 3261 §14.2)
 
     @classmethod
     def from_response(cls, request: Request, response: Response) -> Dialog:
@@ -290,6 +291,8 @@ class Dialog:
             if target != self.remote_target:
                 self.remote_target = target
                 events.append(TargetRefreshed(target))
+        if method == "INVITE" and response.status >= 200:
+            self.invite_pending = False
         if method == "INVITE" and request.cseq.seq == response.cseq.seq:
             if response.status < 200:
                 self._move(_Input.PROVISIONAL)
@@ -310,6 +313,8 @@ class Dialog:
         if self.state is DialogState.TERMINATED:
             raise DialogError("dialog is terminated", 481)
         seq = request.cseq.seq
+        if request.method == "INVITE" and self.invite_pending:
+            raise DialogError("re-INVITE glare: ours is still pending", 491)
         if request.method != "ACK":
             if self.remote_seq is not None and seq <= self.remote_seq:
                 raise DialogError(f"CSeq {seq} not above {self.remote_seq}", 500)
@@ -387,7 +392,11 @@ class Dialog:
         """A re-INVITE carrying `offer` (hold: an offer with sendonly/inactive; unhold: sendrecv)."""
         if self.state is not DialogState.CONFIRMED:
             raise SipStateError("re-INVITE needs a confirmed dialog")
-        return self.create_request("INVITE", via, body=bytes(offer), content_type="application/sdp")
+        if self.invite_pending:
+            raise SipStateError("a re-INVITE is already pending")
+        request = self.create_request("INVITE", via, body=bytes(offer), content_type="application/sdp")
+        self.invite_pending = True
+        return request
 
     def info_dtmf(self, via: Via, digit: str, duration_ms: int = 160) -> Request:
         """An INFO carrying one DTMF digit as application/dtmf-relay."""
