@@ -295,3 +295,15 @@ def test_skill_requirements_look_past_the_head_of_the_queue() -> None:
 def test_bad_input_raises_acd_errors(make: Callable[[], object]) -> None:
     with pytest.raises(AcdError):
         make()
+
+
+def test_max_wait_still_applies_after_a_ring_out() -> None:
+    e = engine(ServicePolicy(ring_limit=10.0, max_wait=60.0))
+    ready(e, "a", {"sales": 10}, 0.0)
+    call = new_id()
+    e.arrive(call, "sales", 0.0)  # rings a at once
+    e.handle_timer(10.0)  # no answer: back in the queue
+    assert e.interaction_state(call) is InteractionState.WAITING
+    assert e.get_timer() == 60.0
+    e.handle_timer(60.0)
+    assert e.counts()[InteractionState.TURNED_AWAY] == 1

@@ -421,18 +421,18 @@ class AcdEngine(EngineViews):
         self._emit(
             InteractionStateChanged(interaction, service, None, _I.WAITING, "arrived", now, media=media)
         )
+        if policy.max_wait is not None:  # set even if routed now: a ring-out puts it back in the queue
+            c.wait_deadline = now + policy.max_wait
+            self._timer(c.wait_deadline, _MAXWAIT, interaction)
+        if policy.notify_acw_after is not None and media is Media.VOICE:
+            c.notify_at = now + policy.notify_acw_after
+            self._timer(c.notify_at, _NOTIFY, interaction)
         if self._route_call(c):
             return self._flush()
         if policy.max_waiting is not None and self._waiting[service] > policy.max_waiting:
             self._overflow(c, "queue full")
             return self._flush()
         self._enqueue(c)
-        if policy.max_wait is not None:
-            c.wait_deadline = now + policy.max_wait
-            self._timer(c.wait_deadline, _MAXWAIT, interaction)
-        if policy.notify_acw_after is not None and media is Media.VOICE:
-            c.notify_at = now + policy.notify_acw_after
-            self._timer(c.notify_at, _NOTIFY, interaction)
         return self._flush()
 
     def _overflow(self, c: CallRecord, reason: str) -> None:
