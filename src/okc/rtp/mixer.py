@@ -45,9 +45,9 @@ class Role(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class _Member(Generic[MemberT]):
+class _Member:
     role: Role
-    coached: MemberT | None  # the agent a WHISPER supervisor speaks to
+    coached: Hashable | None  # the agent a WHISPER supervisor speaks to
 
 
 class Mixer(Generic[MemberT]):
@@ -57,7 +57,7 @@ class Mixer(Generic[MemberT]):
         if frame_samples < 1:
             raise MixerError(f"a frame holds at least one sample, not {frame_samples}")
         self._frame = frame_samples
-        self._members: dict[MemberT, _Member[MemberT]] = {}
+        self._members: dict[MemberT, _Member] = {}
 
     @property
     def members(self) -> dict[MemberT, Role]:
@@ -82,17 +82,17 @@ class Mixer(Generic[MemberT]):
             raise MixerError(f"{member!r} is not in the mix")
         for key, other in self._members.items():
             if other.coached == member:
-                self._members[key] = _Member[MemberT](Role.LISTEN, None)
+                self._members[key] = _Member(Role.LISTEN, None)
 
-    def _checked(self, member: MemberT, role: Role, coached: MemberT | None) -> _Member[MemberT]:
+    def _checked(self, member: MemberT, role: Role, coached: MemberT | None) -> _Member:
         if role is Role.WHISPER:
             target = self._members.get(coached) if coached is not None else None
             if target is None or target.role is not Role.PARTY or coached == member:
                 raise MixerError(f"a whispering supervisor needs a party to coach, not {coached!r}")
-            return _Member[MemberT](role, coached)
+            return _Member(role, coached)
         if coached is not None:
             raise MixerError(f"only a whispering supervisor coaches someone ({role.value} given {coached!r})")
-        return _Member[MemberT](role, None)
+        return _Member(role, None)
 
     def hears(self, listener: MemberT, speaker: MemberT) -> bool:
         """Whether listener hears speaker under the current roles."""
@@ -113,7 +113,7 @@ class Mixer(Generic[MemberT]):
             if frame.shape != (self._frame,):
                 raise MixerError(f"frames hold {self._frame} samples, {key!r} sent shape {frame.shape}")
         public = np.zeros(self._frame, dtype=np.int32)
-        whispers: dict[MemberT | None, npt.NDArray[np.int32]] = {}
+        whispers: dict[Hashable | None, npt.NDArray[np.int32]] = {}
         for key, frame in frames.items():
             member = self._members[key]
             if member.role is Role.WHISPER:
