@@ -42,6 +42,10 @@ def _register() -> None:
     from okc.cli.erlang import erlang
 
     cli.add_command(erlang)
+    from okc.cli.config import schema, validate
+
+    cli.add_command(validate)
+    cli.add_command(schema)
 
 
 _register()
