@@ -231,7 +231,7 @@ EXPORT_VARIABLES = frozenset(
     }
 )
 """Variables a path template may use; ${...} with any other name is an error."""
-_TEMPLATE = re.compile(r"\$\{([^}]*)\}")
+_TEMPLATE = re.compile(r"\$\{([^}$]*)\}")
 
 
 def _check_path_template(text: str) -> str:

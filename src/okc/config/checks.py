@@ -28,6 +28,12 @@ class Finding:
     message: str
 
 
+def _field(path: Path) -> str:
+    """The field names after the last list index: ("services", 0, "staff", "groups") → "staff.groups"."""
+    last = max((i for i, part in enumerate(path) if isinstance(part, int)), default=len(path) - 1)
+    return ".".join(str(part) for part in path[last:] if isinstance(part, str))
+
+
 class _Checker:
     """Collects findings; helpers for the two recurring checks (unique names, known references)."""
 
@@ -64,15 +70,13 @@ class _Checker:
     def ref(self, path: Path, owner: str, kind: str, name: str | None, known: Iterable[str]) -> None:
         """Report name when it is not among the known names of its kind."""
         if name is not None and name not in known:
-            field = ".".join(str(p) for p in path[2:] if isinstance(p, str)) or str(path[-1])
-            self.add(path, f"{owner} {field}: unknown {kind} {name!r}")
+            self.add(path, f"{owner} {_field(path)}: unknown {kind} {name!r}")
 
     def refs(self, path: Path, owner: str, kind: str, names: Iterable[str], known: Iterable[str]) -> None:
         known_set = set(known)
         for i, name in enumerate(names):
             if name not in known_set:
-                field = ".".join(str(p) for p in path[2:] if isinstance(p, str))
-                self.add((*path, i), f"{owner} {field}: unknown {kind} {name!r}")
+                self.add((*path, i), f"{owner} {_field(path)}: unknown {kind} {name!r}")
 
 
 def check_center(config: CenterConfig) -> tuple[Finding, ...]:

@@ -62,7 +62,7 @@ def _raw_path(data: object, loc: Sequence[str | int]) -> FieldPath:
     """Map a model location to the path written in the YAML (skipping union tags and shorthand hops)."""
     path: list[str | int] = []
     current: object = data
-    parts = list(loc)
+    parts = [part for part in loc if part != "[key]"]  # pydantic's marker of a mapping key
     i = 0
     while i < len(parts):
         part = parts[i]
@@ -70,8 +70,8 @@ def _raw_path(data: object, loc: Sequence[str | int]) -> FieldPath:
             if isinstance(part, str) and part in current:
                 current = current[part]
                 path.append(part)
-            elif part == current.get("type") or part == "[key]":
-                pass  # the tag of a discriminated union, or pydantic's marker of a mapping key
+            elif part == current.get("type"):
+                pass  # the tag of a discriminated union
             elif part == "periods" and "periods" not in current and i + 1 < len(parts) and parts[i + 1] == 0:
                 i += 1  # the hours shorthand: calendar/start/end written on the hours entry itself
             else:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from okc.config.base import Model, Name, TimeOfDay, TimeZoneName, Weekday
 from okc.errors import OkcError
@@ -103,8 +103,18 @@ class HoursPeriod(Model):
         return calendar.contains(today - dt.timedelta(days=1)) and clock < self.end
 
 
+def _shorthand_schema(schema: dict[str, object]) -> None:
+    """Publish the one-period shorthand (calendar/start/end/time_zone on the entry) in the JSON Schema."""
+    properties = schema.get("properties")
+    period = HoursPeriod.model_json_schema().get("properties")
+    if isinstance(properties, dict) and isinstance(period, dict):
+        properties.update(period)
+
+
 class Hours(Model):
     """Named hours of operation: always open, or open in any of its periods."""
+
+    model_config = ConfigDict(json_schema_extra=_shorthand_schema)
 
     name: Name
     always: bool = False
