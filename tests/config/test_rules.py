@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from okc import config
@@ -64,26 +62,110 @@ CASES = [
     ("type: inbound", "type: fax", "services[0].type", "'inbound'", 14),
     ('start: "09:00"', 'start: "9:75"', "hours[0].start", "must be 'HH:MM'", 12),
     ('start: "09:00"', "start: 25:00", "hours[0].start", "must be 'HH:MM'", 12),
-    ('start: "09:00"', "start: 18:00", "hours[0]", "the period would be empty", 12),  # YAML 1.1 would read 1080
+    (
+        'start: "09:00"',
+        "start: 18:00",
+        "hours[0]",
+        "the period would be empty",
+        12,
+    ),  # YAML 1.1 would read 1080
     ("weekdays: [mon, tue, wed, thu, fri]", "weekdays: []", "calendars[0]", "a calendar needs", 10),
-    ("weekdays: [mon, tue, wed, thu, fri]", "yearly: ['02-30']", "calendars[0].yearly", "day is out of range", 10),
-    ("{type: play, message: Hello}", "{type: dance, message: Hello}", "scenarios[0].blocks[0]", "tag 'dance'", 18),
+    (
+        "weekdays: [mon, tue, wed, thu, fri]",
+        "yearly: ['02-30']",
+        "calendars[0].yearly",
+        "day is out of range",
+        10,
+    ),
+    (
+        "{type: play, message: Hello}",
+        "{type: dance, message: Hello}",
+        "scenarios[0].blocks[0]",
+        "tag 'dance'",
+        18,
+    ),
     ("{type: play, message: Hello}", "{type: play}", "scenarios[0].blocks[0].message", "required field", 18),
     ('internal_numbers: ["4040"]', "internal_numbers: []", "dial_in_plans[0]", "needs internal_numbers", 21),
-    ("{name: Hello, files: {ru: hello.wav}}", "{name: Hello, files: {}}", "audio_messages[0].files", "at least 1", 8),
-    ("{name: Hello, files: {ru: hello.wav}}", "{name: Hello, files: {RU: x.wav}}", "audio_messages[0].files.RU", "pattern", 8),
+    (
+        "{name: Hello, files: {ru: hello.wav}}",
+        "{name: Hello, files: {}}",
+        "audio_messages[0].files",
+        "at least 1",
+        8,
+    ),
+    (
+        "{name: Hello, files: {ru: hello.wav}}",
+        "{name: Hello, files: {RU: x.wav}}",
+        "audio_messages[0].files.RU",
+        "pattern",
+        8,
+    ),
     # cross-references name both ends
-    ("members: [agent1, agent2]", "members: [agent1, ghost]", "groups[0].members[1]", "group 'Team' members: unknown user 'ghost'", 6),
-    ("staff: {groups: [Team]}", "staff: {groups: [Nobody]}", "services[0].staff.groups[0]", "service 'Support' staff.groups: unknown group 'Nobody'", 14),
-    ("hours: Office, staff", "hours: Night, staff", "services[0].hours", "service 'Support' hours: unknown hours 'Night'", 14),
-    ("calendar: Weekdays,", "calendar: Holidays,", "hours[0].calendar", "hours 'Office' calendar: unknown calendar 'Holidays'", 12),
-    ("{type: play, message: Hello}", "{type: play, message: Bye}", "scenarios[0].blocks[0].message", "unknown audio message 'Bye'", 18),
-    ("service: Support}", "service: Sales}", "scenarios[0].blocks[1].service", "block 'q' service: unknown service 'Sales'", 19),
-    ("scenario: Main,", "scenario: Other,", "dial_in_plans[0].scenario", "dial-in plan 'Main' scenario: unknown scenario 'Other'", 21),
+    (
+        "members: [agent1, agent2]",
+        "members: [agent1, ghost]",
+        "groups[0].members[1]",
+        "group 'Team' members: unknown user 'ghost'",
+        6,
+    ),
+    (
+        "staff: {groups: [Team]}",
+        "staff: {groups: [Nobody]}",
+        "services[0].staff.groups[0]",
+        "service 'Support' staff.groups: unknown group 'Nobody'",
+        14,
+    ),
+    (
+        "hours: Office, staff",
+        "hours: Night, staff",
+        "services[0].hours",
+        "service 'Support' hours: unknown hours 'Night'",
+        14,
+    ),
+    (
+        "calendar: Weekdays,",
+        "calendar: Holidays,",
+        "hours[0].calendar",
+        "hours 'Office' calendar: unknown calendar 'Holidays'",
+        12,
+    ),
+    (
+        "{type: play, message: Hello}",
+        "{type: play, message: Bye}",
+        "scenarios[0].blocks[0].message",
+        "unknown audio message 'Bye'",
+        18,
+    ),
+    (
+        "service: Support}",
+        "service: Sales}",
+        "scenarios[0].blocks[1].service",
+        "block 'q' service: unknown service 'Sales'",
+        19,
+    ),
+    (
+        "scenario: Main,",
+        "scenario: Other,",
+        "dial_in_plans[0].scenario",
+        "dial-in plan 'Main' scenario: unknown scenario 'Other'",
+        21,
+    ),
     # uniqueness
     ("groups:\n", "  - {login: agent1}\ngroups:\n", "users[3].login", "login 'agent1' is defined twice", 5),
-    ('extension: "1003"', 'extension: "1002"', "users[1].extension", "extension 1002 already belongs to user 'agent1'", 3),
-    ('internal_numbers: ["4040"]', 'internal_numbers: ["1004"]', "dial_in_plans[0].internal_numbers[0]", "extension of user 'boss'", 21),
+    (
+        'extension: "1003"',
+        'extension: "1002"',
+        "users[1].extension",
+        "extension 1002 already belongs to user 'agent1'",
+        3,
+    ),
+    (
+        'internal_numbers: ["4040"]',
+        'internal_numbers: ["1004"]',
+        "dial_in_plans[0].internal_numbers[0]",
+        "extension of user 'boss'",
+        21,
+    ),
     ("{name: Weekdays,", "{name: Office,", None, None, None),  # a calendar and hours may share a name
 ]
 
@@ -161,7 +243,10 @@ def test_block_names_are_unique_and_goto_targets_exist() -> None:
     [
         ("recording: {percent: 120}", "less than or equal to 100"),
         ("skill_levels: [{user: agent1, levels: {Support: 101}}]", "less than or equal to 100"),
-        ("skill_levels: [{user: agent1, levels: {Chess: 50}}]", "user 'agent1' levels: unknown skill 'Chess'"),
+        (
+            "skill_levels: [{user: agent1, levels: {Chess: 50}}]",
+            "user 'agent1' levels: unknown skill 'Chess'",
+        ),
         ("skill_levels: [{user: ghost, levels: {Support: 50}}]", "skill_levels user: unknown user 'ghost'"),
         ("skill_categories: [{name: Lang, skills: [Support]}]", "already defined by service 'Support'"),
         ("voicemail: {greeting: Nope}", "voicemail greeting: unknown audio message 'Nope'"),
@@ -177,12 +262,24 @@ def test_block_names_are_unique_and_goto_targets_exist() -> None:
         ("telephony: {trunks: [{name: p, host: h.example, username: u}]}", "need a username and secret_env"),
         ("telephony: {trunks: [{name: p, host: h.example, username: u, secret: pw}]}", "unknown field"),
         ("telephony: {trunks: [{name: p, host: h.example, auth: static_ip}]}", "need allowed_addresses"),
-        ("telephony: {trunks: [{name: p, host: h.example, auth: static_ip, allowed_addresses: [1.2.3.4], "
-         "secret_env: X}]}", "take no username or secret"),
-        ("telephony: {trunks: [{name: p, host: h.example, auth: static_ip, allowed_addresses: [1.2.3.4], "
-         "codecs: [g729]}]}", "'pcma' or 'pcmu'"),
-        ("outbound_plan: [{digits: '8', service: Nope}]", "outbound rule '8' service: unknown service 'Nope'"),
-        ("outbound_plan: [{digits: '8', is_prefix: false, strip_prefix: true}]", "strip_prefix needs is_prefix"),
+        (
+            "telephony: {trunks: [{name: p, host: h.example, auth: static_ip, allowed_addresses: [1.2.3.4], "
+            "secret_env: X}]}",
+            "take no username or secret",
+        ),
+        (
+            "telephony: {trunks: [{name: p, host: h.example, auth: static_ip, allowed_addresses: [1.2.3.4], "
+            "codecs: [g729]}]}",
+            "'pcma' or 'pcmu'",
+        ),
+        (
+            "outbound_plan: [{digits: '8', service: Nope}]",
+            "outbound rule '8' service: unknown service 'Nope'",
+        ),
+        (
+            "outbound_plan: [{digits: '8', is_prefix: false, strip_prefix: true}]",
+            "strip_prefix needs is_prefix",
+        ),
         ("outbound_plan: [{digits: '8'}, {digits: '8'}]", "outbound digits '8' is defined twice"),
         ("outbound_plan: [{digits: '8', caller_id_choice: rule}]", "caller_id_choice rule needs caller_id"),
         ("outbound_plan: [{digits: '8', trunk: nope}]", "unknown trunk 'nope'"),
@@ -201,15 +298,26 @@ SERVICE_RULES = [
     ("{name: S2, type: outbound}", "outbound services always use dispositions"),
     ("{name: S2, type: inbound, service_level: {percent: 80, alarm_percent: 90}}", "is above the target"),
     ("{name: S2, type: chat, max_chats_per_agent: 0}", "greater than or equal to 1"),
-    ("{name: S2, type: inbound, staff: {supervisors: [ghost]}}", "service 'S2' staff.supervisors: unknown user 'ghost'"),
-    ("{name: S2, type: inbound, audio_messages: [Nope]}", "service 'S2' audio_messages: unknown audio message 'Nope'"),
-    ("{name: S2, type: inbound, script: {script: Nope}}", "service 'S2' script.script: unknown talk script 'Nope'"),
     (
-        "{name: S2, type: inbound, use_dispositions: true, dispositions: [{name: system, dispositions: [{name: A}]}]}",
+        "{name: S2, type: inbound, staff: {supervisors: [ghost]}}",
+        "service 'S2' staff.supervisors: unknown user 'ghost'",
+    ),
+    (
+        "{name: S2, type: inbound, audio_messages: [Nope]}",
+        "service 'S2' audio_messages: unknown audio message 'Nope'",
+    ),
+    (
+        "{name: S2, type: inbound, script: {script: Nope}}",
+        "service 'S2' script.script: unknown talk script 'Nope'",
+    ),
+    (
+        "{name: S2, type: inbound, use_dispositions: true, "
+        "dispositions: [{name: system, dispositions: [{name: A}]}]}",
         "the section 'system' is built in",
     ),
     (
-        "{name: S2, type: inbound, use_dispositions: true, dispositions: [{name: X, dispositions: [{name: Занято}]}]}",
+        "{name: S2, type: inbound, use_dispositions: true, "
+        "dispositions: [{name: X, dispositions: [{name: Занято}]}]}",
         "disposition 'Занято' is already in section 'system'",
     ),
     (

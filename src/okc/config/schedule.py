@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Self
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from okc.config.base import Model, Name, TimeOfDay, TimeZoneName, Weekday
 from okc.errors import OkcError
@@ -103,7 +104,7 @@ class HoursPeriod(Model):
         return calendar.contains(today - dt.timedelta(days=1)) and clock < self.end
 
 
-def _shorthand_schema(schema: dict[str, object]) -> None:
+def _shorthand_schema(schema: JsonDict) -> None:
     """Publish the one-period shorthand (calendar/start/end/time_zone on the entry) in the JSON Schema."""
     properties = schema.get("properties")
     period = HoursPeriod.model_json_schema().get("properties")

@@ -83,13 +83,14 @@ _Resolver.add_implicit_resolver(
 _Resolver.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(
-        r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"
+        r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+][0-9]+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"
     ),
     list("-+0123456789."),
 )
 _Resolver.add_implicit_resolver(
     "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
 )
+_Resolver.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
 _Resolver.add_implicit_resolver(
     "tag:yaml.org,2002:timestamp", re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), list("0123456789")
 )
@@ -129,9 +130,11 @@ class _Walker:
 
     def walk(self, node: yaml.nodes.Node, path: FieldPath) -> object:
         if isinstance(node, yaml.nodes.MappingNode):
-            self.loader.flatten_mapping(node)  # resolve `<<` merge keys
+            own = sum(key.tag != "tag:yaml.org,2002:merge" for key, _ in node.value)
+            self.loader.flatten_mapping(node)  # `<<` merge keys: merged pairs first, then the node's own
+            merged = len(node.value) - own
             result: dict[str, object] = {}
-            for key_node, value_node in node.value:
+            for index, (key_node, value_node) in enumerate(node.value[merged:] + node.value[:merged]):
                 key = self.loader.construct_object(key_node, deep=True)
                 if not isinstance(key, str | int | float | bool) or key is None:
                     self._problem(key_node, path, "a mapping key must be a plain scalar")
@@ -140,6 +143,8 @@ class _Walker:
                     key if isinstance(key, str) else str(key).lower() if isinstance(key, bool) else str(key)
                 )
                 if text in result:
+                    if index >= own:
+                        continue  # a merged key the mapping sets itself: its own value wins
                     self._problem(key_node, (*path, text), f"key {text!r} appears twice in the same mapping")
                     continue
                 self.positions[(*path, text)] = _position(self.name, key_node)

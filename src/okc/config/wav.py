@@ -121,7 +121,7 @@ def audio_problems(path: Path, use: AudioUse) -> tuple[str, ...]:
     allowed = {WavFormat.PCM} if use is AudioUse.SYSTEM_SOUND else set(WavFormat)
     if info.format_tag not in allowed:
         wanted = "PCM" if use is AudioUse.SYSTEM_SOUND else "PCM, A-law or µ-law"
-        problems.append(f"{path}: format {info.format_name}, a {use.value} must be {wanted}")
+        problems.append(f"{path}: format {info.format_name}, {use.value}s must be {wanted}")
     if info.sample_rate != 8000:
         problems.append(f"{path}: sample rate {info.sample_rate} Hz, must be 8000 Hz")
     if info.channels != 1:
