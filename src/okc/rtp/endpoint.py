@@ -35,6 +35,7 @@ __all__ = [
 
 Address = tuple[str, int]
 _HEADER: Final = struct.Struct("!BBHII")
+_MAX_DATAGRAM: Final = 2048
 
 
 class EndpointError(OkcError):
@@ -241,6 +242,13 @@ class RtpSession:
         return RtcpReceived(data, source, now)
 
 
+def _small_reads(transport: asyncio.BaseTransport) -> None:
+    """Read datagrams into 2 KiB, not asyncio's 256 KiB: a fresh 256 KiB buffer per packet costs more than
+    the rest of relaying it (page faults on every read). RTP over UDP never exceeds the path MTU."""
+    if hasattr(transport, "max_size"):
+        transport.max_size = _MAX_DATAGRAM  # the selector loop's transports read max_size bytes per datagram
+
+
 def _drop(data: bytes, source: Address) -> None:
     """Where datagrams go before the endpoint is ready."""
 
@@ -321,6 +329,8 @@ class RtpEndpoint:
                         raise EndpointError(f"cannot bind RTCP to {host}:{pair.rtcp}: {error}") from error
                     busy.append(pair)
                     continue
+                for transport in (rtp, rtcp):
+                    _small_reads(transport)
                 endpoint = cls(allocator, pair, rtp=rtp, rtcp=rtcp, session=session, clock=loop.time)
                 rtp_port.receive = endpoint._on_rtp
                 rtcp_port.receive = endpoint._on_rtcp

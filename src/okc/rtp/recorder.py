@@ -163,7 +163,7 @@ class CallTimeline:
             raise RecorderError("the recorder takes one channel of 16-bit samples per packet")
         if not 0 <= timestamp < _TIMESTAMP_MODULUS or not 0 <= ssrc < _TIMESTAMP_MODULUS:
             raise RecorderError(f"RTP timestamp and SSRC are 32-bit: {timestamp}, {ssrc}")
-        arrival = self.position(now)
+        arrival = math.floor((now - self._start) * SAMPLE_RATE)
         stream = self._streams.get(direction)
         if stream is not None and stream.ssrc == ssrc:
             delta = (timestamp - stream.last_timestamp) % _TIMESTAMP_MODULUS
@@ -179,23 +179,29 @@ class CallTimeline:
         if stream is not None:
             self._reanchors += 1
         # A new source: its packet's audio ends about when it arrived.
-        place = max(arrival - samples.size, self._written)
+        place = max(arrival - samples.size, self._written, 0)
         self._streams[direction] = _Stream(ssrc, timestamp, timestamp, place - timestamp)
         self._place(direction, place, samples)
 
     def _place(self, direction: Direction, place: int, samples: npt.NDArray[np.int16]) -> None:
-        first = max(place, self._written)
-        last = min(place + samples.size, self._written + self._capacity)
-        self._dropped += samples.size - max(0, last - first)
-        if last <= first:
-            return
+        size = samples.size
         row = self._ring[direction.value]
-        chunk = samples[first - place : last - place]
-        begin = first % self._capacity
-        head = min(chunk.size, self._capacity - begin)
-        row[begin : begin + head] = chunk[:head]
-        row[: chunk.size - head] = chunk[head:]
-        self._end = max(self._end, last)
+        begin = place % self._capacity
+        if place >= self._written and place + size <= self._written + self._capacity:
+            # The usual case, kept to one numpy assignment: the whole packet fits where it belongs.
+            if begin + size <= self._capacity:
+                row[begin : begin + size] = samples
+            else:
+                head = self._capacity - begin
+                row[begin:] = samples[:head]
+                row[: size - head] = samples[head:]
+            self._end = max(self._end, place + size)
+            return
+        first = max(place, self._written)
+        last = min(place + size, self._written + self._capacity)
+        self._dropped += size - max(0, last - first)
+        if last > first:
+            self._place(direction, first, samples[first - place : last - place])
 
     def pause(self, now: float) -> None:
         """Stop recording from now on (audio placed after this moment is left out)."""
