@@ -62,7 +62,7 @@ def test_loads_pcm_16_bit_8k_mono(tmp_path: Path) -> None:
     [
         ({"rate": 16000}, "16000 Hz"),
         ({"channels": 2}, "2 channels"),
-        ({"width": 1}, "8-bit"),
+        ({"width": 1}, "8 bit PCM"),
     ],
 )
 def test_rejects_other_wav_formats(tmp_path: Path, kwargs: dict[str, int], problem: str) -> None:
@@ -71,11 +71,20 @@ def test_rejects_other_wav_formats(tmp_path: Path, kwargs: dict[str, int], probl
         load_prompt(path)
 
 
+def test_accepts_wave_format_extensible_pcm(tmp_path: Path) -> None:
+    path = tmp_path / "extensible.wav"
+    soundfile.write(path, np.arange(800, dtype=np.int16), 8000, subtype="PCM_16", format="WAVEX")
+    assert np.array_equal(load_prompt(path).samples, np.arange(800))
+
+
 def test_rejects_compressed_and_missing_files(tmp_path: Path) -> None:
     alaw = tmp_path / "alaw.wav"
     soundfile.write(alaw, np.zeros(800, dtype=np.int16), 8000, subtype="ALAW")
-    with pytest.raises(PlayerError):
+    with pytest.raises(PlayerError, match="A-Law"):
         load_prompt(alaw)
+    (tmp_path / "text.wav").write_text("hello")
+    with pytest.raises(PlayerError):
+        load_prompt(tmp_path / "text.wav")
     with pytest.raises(PlayerError):
         load_prompt(tmp_path / "missing.wav")
 

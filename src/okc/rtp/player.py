@@ -7,14 +7,13 @@ A frame's index gives its RTP timestamp offset (index·160). When the owner fall
 event loop), overdue frames are not sent in a burst: their slots are skipped (the RTP timestamp jumps as
 after a loss) and the audio carries on where it was, so no part of a prompt is lost.
 
-Prompts are WAV files in exactly the format the configuration accepts for system sounds: uncompressed PCM,
+Prompts are WAV files in exactly the format okc.config accepts for system sounds: uncompressed PCM,
 16-bit, 8000 Hz, mono.
 """
 
 from __future__ import annotations
 
 import enum
-import wave
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+import soundfile
 
 from okc.errors import OkcError
 
@@ -84,23 +84,31 @@ class Prompt:
 
 
 def load_prompt(path: Path) -> Prompt:
-    """Read a prompt from a WAV file, which must be PCM 16-bit, 8000 Hz, mono."""
+    """Read a prompt from a WAV file, which must be uncompressed PCM, 16-bit, 8000 Hz, mono.
+
+    These are the rules okc.config checks system sounds against (WAVE_FORMAT_EXTENSIBLE with a PCM
+    sub-format included), so a file that passed the configuration check always plays.
+    """
     try:
-        with wave.open(str(path), "rb") as wav:
-            channels, width, rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
-            data = wav.readframes(wav.getnframes())
-    except (OSError, EOFError, wave.Error) as error:
-        raise PlayerError(f"{path}: not a readable PCM WAV file ({error})") from error
+        info = soundfile.info(str(path))
+    except (OSError, RuntimeError, soundfile.LibsndfileError) as error:
+        raise PlayerError(f"{path}: not a readable WAV file ({error})") from error
     problems = []
-    if width != 2:
-        problems.append(f"{8 * width}-bit samples (16-bit needed)")
-    if rate != SAMPLE_RATE:
-        problems.append(f"{rate} Hz (8000 Hz needed)")
-    if channels != 1:
-        problems.append(f"{channels} channels (mono needed)")
+    if info.format not in ("WAV", "WAVEX"):
+        problems.append(f"a {info.format} file (WAV needed)")
+    if info.subtype != "PCM_16":
+        problems.append(f"{info.subtype_info} samples (16-bit PCM needed)")
+    if info.samplerate != SAMPLE_RATE:
+        problems.append(f"{info.samplerate} Hz (8000 Hz needed)")
+    if info.channels != 1:
+        problems.append(f"{info.channels} channels (mono needed)")
     if problems:
         raise PlayerError(f"{path}: " + ", ".join(problems))
-    return Prompt(path.stem, np.frombuffer(data, dtype="<i2").astype(np.int16))
+    try:
+        samples, _ = soundfile.read(str(path), dtype="int16", always_2d=False)
+    except (OSError, RuntimeError, soundfile.LibsndfileError) as error:
+        raise PlayerError(f"{path}: cannot read the audio ({error})") from error
+    return Prompt(path.stem, np.ascontiguousarray(samples, dtype=np.int16))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
