@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import struct
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -70,7 +71,7 @@ class PortAllocator:
         if not 1024 <= low <= high <= 65535 or first + 1 > high:
             raise EndpointError(f"the RTP port range {low}-{high} holds no even/odd pair above 1023")
         self._pairs = [PortPair(port) for port in range(first, high, 2)]
-        self._free = list(self._pairs)
+        self._free = deque(self._pairs)
         self._used: set[PortPair] = set()
 
     @property
@@ -87,7 +88,7 @@ class PortAllocator:
         """The least recently used free pair."""
         if not self._free:
             raise EndpointError(f"all {len(self._pairs)} RTP port pairs are in use")
-        pair = self._free.pop(0)
+        pair = self._free.popleft()
         self._used.add(pair)
         return pair
 
@@ -364,12 +365,6 @@ class RtpEndpoint:
         self._rtp.sendto(data, remote)
         self.session.counters.sent += 1
         return True
-
-    def send_rtp_to(self, data: bytes, remote: Address) -> None:
-        """Send an RTP datagram to a given address (the relay's path: the other leg knows where)."""
-        if not self._closed:
-            self._rtp.sendto(data, remote)
-            self.session.counters.sent += 1
 
     def send_rtcp(self, data: bytes) -> bool:
         """Send an RTCP compound packet to the peer; False when no peer address is known yet."""
