@@ -353,3 +353,13 @@ def test_relay_forwards_both_ways_between_two_legs_and_taps() -> None:
                 leg_b.close()
 
     asyncio.run(scenario())
+
+
+def test_binding_an_address_not_on_this_host_raises_endpoint_error() -> None:
+    async def scenario() -> None:
+        allocator = _range()
+        with pytest.raises(EndpointError, match="cannot bind"):
+            await RtpEndpoint.open(allocator, host="192.0.2.1")  # TEST-NET-1: never a local address
+        assert allocator.in_use == 0
+
+    asyncio.run(scenario())
