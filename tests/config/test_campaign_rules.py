@@ -21,7 +21,7 @@ CASES = [
     ("{name: phone, type: phone}", "{name: phone, type: other}", "needs at least one column of type phone"),
     ("{name: fio, type: name}", "{name: phone, type: name}", "column 'phone' is listed twice"),
     ("{name: tz, type: time_zone}", "{name: tz, type: region}", "only one column may be of type region"),
-    ('delimiter: ";"', 'delimiter: ";;"', "at most 1 character"),
+    ('delimiter: ";"', 'delimiter: ";;"', "should match pattern"),
     (
         "service: Обзвон\n    mode: predictive",
         "service: Входящие вызовы\n    mode: predictive",

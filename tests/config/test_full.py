@@ -160,3 +160,41 @@ def test_lookups_and_implicit_service_skills(full_center: Path) -> None:
     with pytest.raises(config.UnknownNameError):
         center.hours_of_operation("nothing")
     assert len(center.service("Обзвон").all_dispositions()) == 6 + 5
+
+
+def test_dial_in_lookups(full_center: Path) -> None:
+    center = config.load(full_center)
+    plan = center.dial_in_plan_for("+74996538393")
+    assert plan is not None
+    assert plan.name == "Входящие"
+    assert center.dial_in_plan_for("4040") == plan
+    assert center.dial_in_plan_for("9999") is None
+    assert center.dial_in_hours(plan).name == "Рабочее время"
+    inherited = plan.model_copy(update={"hours": None})
+    assert center.dial_in_hours(inherited).name == "Рабочее время"  # the service's hours
+    bare = plan.model_copy(update={"hours": None, "service": None})
+    assert center.dial_in_hours(bare).always
+
+
+def test_the_guides_defaults() -> None:
+    center = config.loads(
+        "services: [{name: Обзвон, type: outbound, use_dispositions: true}]\n"
+        "campaigns: [{service: Обзвон}]\n"
+        "users: [{login: a}, {login: b, phone: hardware}]\n",
+        "okc.yaml",
+    )
+    campaign = center.campaigns[0]
+    assert (campaign.no_answer_limit, campaign.agent_answer_limit) == (45, 2)
+    assert campaign.mode is config.CampaignMode.PREVIEW
+    level = center.services[0].service_level
+    assert (level.percent, level.seconds) == (80, 20)
+    assert center.quality.categories == config.DEFAULT_QUALITY_CATEGORIES
+    assert len(center.quality.categories) == 10
+    assert center.recording.format is config.RecordingFormat.GSM_WAV
+    assert not center.recording.continue_on_transfer
+    assert center.general.time_zone == "Europe/Moscow"
+    assert center.general.language.value == "ru"
+    assert center.user("a").forwards_to_voicemail() == (True, True, True)  # softphone: on
+    assert center.user("b").forwards_to_voicemail() == (False, False, False)  # hardware: off
+    assert center.services[0].hours == config.ALWAYS
+    assert center.telephony.realm == "okc.local"

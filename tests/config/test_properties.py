@@ -55,7 +55,7 @@ def centers(draw: st.DrawFn) -> config.CenterConfig:
     users = [
         config.User(
             login=login,
-            first_name=draw(st.text(max_size=8)),
+            first_name=draw(st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), max_size=8)),
             extension=extension,
             roles=tuple(draw(st.sets(st.sampled_from(config.Role), min_size=1))),
             phone=draw(st.sampled_from(config.PhoneKind)),

@@ -347,3 +347,10 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_reserved_always_name() -> None:
     found = problems(BASE.replace("{name: Office,", "{name: 24/7,").replace("hours: Office", "hours: 24/7"))
     assert [p.message for p in found] == ["hours '24/7' is reserved for always-open hours (always: true)"]
+
+
+@pytest.mark.parametrize("bad", ["a\\x85b", "a\\u2028b", "a\\nb", " padded", "\\x07bell"])
+def test_names_are_one_clean_line(bad: str) -> None:
+    found = problems(BASE + f'not_ready_reasons: [{{code: 1, name: "{bad}"}}]\n')
+    assert [p.field for p in found] == ["not_ready_reasons[0].name"]
+    assert "should match pattern" in found[0].message

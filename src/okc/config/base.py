@@ -17,6 +17,7 @@ __all__ = [
     "Extension",
     "LanguageCode",
     "Model",
+    "MultilineText",
     "Name",
     "Percent",
     "PhoneNumber",
@@ -25,6 +26,7 @@ __all__ = [
     "Seconds",
     "SkillLevel",
     "SkillLevels",
+    "Text",
     "TimeOfDay",
     "TimeZoneName",
     "Weekday",
@@ -99,8 +101,22 @@ def _serialize_time(value: dt.time) -> str:
     return "24:00" if value == dt.time.max else value.strftime("%H:%M")
 
 
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")]
-"""A name people give things (services, groups, messages): 1–100 characters, no outer spaces."""
+_PLAIN = r"\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff"
+"""Control characters and Unicode line separators: never part of a one-line text (YAML would fold them)."""
+
+
+Name = Annotated[
+    str, Field(min_length=1, max_length=100, pattern=f"^[^\\s{_PLAIN}]([^{_PLAIN}]*[^\\s{_PLAIN}])?$")
+]
+"""A name people give things (services, groups, messages): 1–100 characters, one line, no outer spaces."""
+
+Text = Annotated[str, Field(max_length=500, pattern=f"^[^{_PLAIN}]*$")]
+"""One line of free text (no control characters), at most 500 characters."""
+
+MultilineText = Annotated[
+    str, Field(max_length=10_000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]*$")
+]
+"""Free text that may span lines (newlines and tabs allowed, other control characters not)."""
 
 Digits = Annotated[str, _no_number("a number"), Field(pattern=r"^[0-9*#+]{1,32}$")]
 """Dialled digits (0–9, *, #, a leading +)."""
@@ -117,7 +133,7 @@ Seconds = Annotated[int, Field(ge=1, le=86_400)]
 Port = Annotated[int, Field(ge=1, le=65_535)]
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
 TimeZoneName = Annotated[str, AfterValidator(_check_time_zone)]
-RelativePath = Annotated[str, Field(min_length=1, max_length=400)]
+RelativePath = Annotated[str, Field(min_length=1, max_length=400, pattern=f"^[^{_PLAIN}]*$")]
 """A file path, relative to the directory of the main configuration file (or absolute)."""
 
 TimeOfDay = Annotated[

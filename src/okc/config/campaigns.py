@@ -8,7 +8,7 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
-from okc.config.base import Model, Name, Percent, RelativePath, Seconds, TimeOfDay, Weekday
+from okc.config.base import Model, Name, Percent, RelativePath, Seconds, Text, TimeOfDay, Weekday
 from okc.config.general import SecretRef
 
 __all__ = [
@@ -61,8 +61,8 @@ class CallingList(Model):
 
     name: Name
     columns: Annotated[tuple[ListColumn, ...], Field(min_length=1)]
-    delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
-    encoding: Annotated[str, Field(min_length=1)] = "utf-8"
+    delimiter: Annotated[str, Field(pattern=r"^[^\x00-\x08\x0a-\x1f\x7f\"]$")] = ","
+    encoding: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,40}$")] = "utf-8"
     file: RelativePath | None = None
     """The CSV to import (None: filled through the list API)."""
 
@@ -132,7 +132,7 @@ class ListFilter(Model):
 
     column: Name
     operator: FilterOperator = FilterOperator.EQUALS
-    value: Annotated[str, Field(max_length=500)] = ""
+    value: Text = ""
 
 
 class SortKey(Model):
@@ -247,7 +247,7 @@ def _check_path_template(text: str) -> str:
     return text
 
 
-PathTemplate = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_check_path_template)]
+PathTemplate = Annotated[Text, Field(min_length=1), AfterValidator(_check_path_template)]
 
 
 class ExportKind(enum.Enum):
@@ -281,8 +281,8 @@ class ExportJob(SecretRef):
     kind: ExportKind
     enabled: bool = True
     protocol: ExportProtocol = ExportProtocol.SFTP
-    host: Annotated[str, Field(min_length=1, max_length=253)] | None = None
-    username: Annotated[str, Field(min_length=1)] | None = None
+    host: Annotated[Text, Field(min_length=1, max_length=253)] | None = None
+    username: Annotated[Text, Field(min_length=1, max_length=128)] | None = None
     path: PathTemplate
     daily_at: TimeOfDay | None = None
     """Run once a day at this center-local time (None: every hour)."""

@@ -88,6 +88,21 @@ class CenterConfig(Model):
             return ALWAYS_OPEN
         raise UnknownNameError(f"no hours {name!r}")
 
+    def dial_in_plan_for(self, number: str) -> DialInPlan | None:
+        """The dial-in plan an internal or external number belongs to (a number is in one plan only)."""
+        for plan in self.dial_in_plans:
+            if number in plan.internal_numbers or number in plan.external_numbers:
+                return plan
+        return None
+
+    def dial_in_hours(self, plan: DialInPlan) -> HoursOfOperation:
+        """A plan's hours: its own, else its service's, else always open."""
+        if plan.hours is not None:
+            return self.hours_of_operation(plan.hours)
+        if plan.service is not None:
+            return self.hours_of_operation(self.service(plan.service).hours)
+        return ALWAYS_OPEN
+
     def skill_names(self) -> frozenset[str]:
         """Every skill: one per service (named after it) and the auxiliary skills of every category."""
         return frozenset(s.name for s in self.services) | frozenset(

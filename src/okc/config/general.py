@@ -12,11 +12,13 @@ from pydantic import AfterValidator, Field, PlainSerializer, model_validator
 from okc.config.base import (
     LanguageCode,
     Model,
+    MultilineText,
     Name,
     Percent,
     Port,
     RelativePath,
     Seconds,
+    Text,
     TimeZoneName,
     freeze_mapping,
 )
@@ -77,10 +79,10 @@ class SecretRef(Model):
 class Smtp(SecretRef):
     """The SMTP server for service mail (chat transcripts, password mail, voicemail attachments)."""
 
-    host: Annotated[str, Field(min_length=1, max_length=253)]
+    host: Annotated[Text, Field(min_length=1, max_length=253)]
     port: Port = 587
     security: SmtpSecurity = SmtpSecurity.STARTTLS
-    login: Annotated[str, Field(min_length=1)] | None = None
+    login: Annotated[Text, Field(min_length=1, max_length=128)] | None = None
     sender: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
 
     @model_validator(mode="after")
@@ -113,7 +115,7 @@ class AudioMessage(Model):
 
     name: Name
     files: LanguageFiles
-    description: Annotated[str, Field(max_length=500)] | None = None
+    description: Text | None = None
 
 
 class SystemSounds(Model):
@@ -147,7 +149,7 @@ def _check_template(text: str) -> str:
     return text
 
 
-VoicemailTemplate = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(_check_template)]
+VoicemailTemplate = Annotated[MultilineText, Field(min_length=1), AfterValidator(_check_template)]
 
 
 class Voicemail(Model):

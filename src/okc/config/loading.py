@@ -164,7 +164,8 @@ def loads(text: str, source_name: str = "<string>", *, check_files: bool = True)
     try:
         config = CenterConfig.model_validate(source.data)
     except pydantic.ValidationError as exc:
-        raise ConfigError(problems + _validation_problems(source, source_name, exc)) from None
+        problems += _validation_problems(source, source_name, exc)
+        raise ConfigError(sorted(problems, key=_order(source))) from None
     for finding in check_center(config):
         problems.append(_problem(source, source_name, _raw_path(source.data, finding.path), finding.message))
     if check_files:

@@ -7,7 +7,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
-from okc.config.base import Extension, Model, Name, Seconds, SkillLevels
+from okc.config.base import Extension, Model, Name, Seconds, SkillLevels, Text
 
 __all__ = [
     "Group",
@@ -70,8 +70,8 @@ class User(Model):
     """A person with access to the center. Passwords are kept only as a salted hash and digest HA1s."""
 
     login: Login
-    first_name: Annotated[str, Field(max_length=100)] = ""
-    last_name: Annotated[str, Field(max_length=100)] = ""
+    first_name: Annotated[Text, Field(max_length=100)] = ""
+    last_name: Annotated[Text, Field(max_length=100)] = ""
     extension: Extension | None = None
     roles: tuple[Role, ...] = (Role.AGENT,)
     email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None

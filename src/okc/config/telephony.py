@@ -8,7 +8,7 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
-from okc.config.base import Digits, Extension, Model, Name, PhoneNumber, Port, RelativePath
+from okc.config.base import Digits, Extension, Model, Name, PhoneNumber, Port, RelativePath, Text
 from okc.config.general import SecretRef
 
 __all__ = [
@@ -109,7 +109,7 @@ class Trunk(SecretRef):
     auth: TrunkAuth = TrunkAuth.REGISTRATION
     realm: Realm | None = None
     """The provider's digest realm (None: accept whatever the challenge names)."""
-    username: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    username: Annotated[Text, Field(min_length=1, max_length=128)] | None = None
     codecs: Annotated[tuple[Codec, ...], Field(min_length=1)] = (Codec.PCMA, Codec.PCMU)
     allowed_addresses: tuple[IpAddress, ...] = ()
     """Source addresses accepted from the provider (static IP authentication)."""
