@@ -41,7 +41,7 @@ V = TypeVar("V")
 class Model(BaseModel):
     """Base of every configuration model: immutable, and unknown keys are an error (typos do not pass)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False, validate_default=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
 def freeze_mapping(mapping: Mapping[K, V]) -> Mapping[K, V]:

@@ -191,14 +191,20 @@ class Campaign(Model):
     scenario: Name | None = None
     """Scenario run when the customer answers (progressive, predictive and automatic modes)."""
     no_answer_limit: Seconds = 45
+    """Seconds a customer's phone rings before the attempt counts as no answer."""
     agent_answer_limit: Seconds = 2
+    """Seconds an agent has to accept a connected call before it goes to another agent."""
     max_abandon_percent: Percent = 3
+    """Predictive mode: the share of answered calls that may find no free agent."""
     lists: tuple[CampaignList, ...] = ()
     calling_windows: tuple[CallingWindow, ...] = ()
     """Local-time windows for dialing (empty: any time the service's hours allow)."""
     respect_calling_hours: bool = False
+    """Dial only inside the calling hours of the record's country and region (needs a region column)."""
     local_time_from_phone: bool = True
+    """Work out the customer's local time from the number's area or mobile operator code."""
     local_time_from_postal_code: bool = False
+    """Work out the customer's local time from the list's postal_code column."""
     retries: tuple[RetryRule, ...] = ()
     dnc_lists: tuple[Name, ...] = ()
 
