@@ -7,7 +7,8 @@ stream keeps the SSRC the other side already knows, its sequence numbers continu
 timestamps advance with the time that passed, so the receiver's jitter buffer sees one continuous stream
 (the first rewritten packet carries the marker bit, as a new talkspurt). `RewriteMode.ALWAYS` rewrites
 every packet to an SSRC of the relay's own (topology hiding); `RewriteMode.NEVER` never touches a byte.
-`StreamRewriter` is sans-I/O; `relay()` wires two endpoints together.
+RTCP is forwarded as it came (reports keep the sender's own SSRCs). `StreamRewriter` is sans-I/O;
+`relay()` wires two endpoints together.
 """
 
 from __future__ import annotations
