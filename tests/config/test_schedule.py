@@ -19,7 +19,7 @@ def hours(start: str, end: str, zone: str, calendar: config.Calendar = EVERY_DAY
     raw = config.Hours.model_validate(
         {"name": "h", "calendar": calendar.name, "start": start, "end": end, "time_zone": zone}
     )
-    return raw.bind({calendar.name: calendar})
+    return raw.bind({calendar.name: calendar}, "Asia/Kamchatka")
 
 
 def at(text: str) -> dt.datetime:
@@ -127,3 +127,14 @@ def test_open_exactly_when_the_local_clock_is_inside(instant: dt.datetime, start
     minute = local.hour * 60 + local.minute
     inside = start <= minute < end if start < end else minute >= start or minute < end
     assert h.is_open(instant) == inside
+
+
+def test_a_period_without_a_time_zone_uses_the_centers() -> None:
+    text = (
+        "general: {time_zone: Asia/Vladivostok}\n"
+        "calendars: [{name: c, weekdays: [mon, tue, wed, thu, fri, sat, sun]}]\n"
+        "hours: [{name: h, calendar: c, start: '09:00', end: '10:00'}]\n"
+    )
+    h = config.loads(text, "okc.yaml").hours_of_operation("h")
+    assert h.is_open(at("2026-06-01T23:30"))  # 09:30 in Vladivostok (UTC+10)
+    assert not h.is_open(at("2026-06-01T06:30"))  # 09:30 in Moscow

@@ -83,7 +83,7 @@ class CenterConfig(Model):
         calendars = {c.name: c for c in self.calendars}
         for hours in self.hours:
             if hours.name == name:
-                return hours.bind(calendars)
+                return hours.bind(calendars, self.general.time_zone)
         if name == ALWAYS:
             return ALWAYS_OPEN
         raise UnknownNameError(f"no hours {name!r}")

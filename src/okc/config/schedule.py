@@ -74,12 +74,12 @@ class Calendar(Model):
 
 
 class HoursPeriod(Model):
-    """Open on the calendar's days from start to end, wall-clock time in time_zone."""
+    """Open on the calendar's days from start to end, wall-clock time in time_zone (None: the center's)."""
 
     calendar: Name
     start: TimeOfDay
     end: TimeOfDay
-    time_zone: TimeZoneName = "Europe/Moscow"
+    time_zone: TimeZoneName | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> Self:
@@ -92,9 +92,9 @@ class HoursPeriod(Model):
         """Whether the period runs past midnight into the next day."""
         return self.end < self.start
 
-    def is_open(self, instant: dt.datetime, calendar: Calendar) -> bool:
-        """Whether instant (time-zone aware) falls in this period on one of calendar's days."""
-        local = instant.astimezone(zoneinfo.ZoneInfo(self.time_zone))
+    def is_open(self, instant: dt.datetime, calendar: Calendar, zone: zoneinfo.ZoneInfo) -> bool:
+        """Whether instant (time-zone aware) falls in this period on one of calendar's days, in zone."""
+        local = instant.astimezone(zone)
         clock = local.time().replace(tzinfo=None, fold=0)
         today = local.date()
         if not self.overnight:
@@ -141,10 +141,16 @@ class Hours(Model):
             raise ValueError("hours need periods (calendar, start, end) or always: true")
         return self
 
-    def bind(self, calendars: Mapping[str, Calendar]) -> HoursOfOperation:
-        """These hours with their calendars looked up by name (the cross-checks ensure they exist)."""
+    def bind(self, calendars: Mapping[str, Calendar], default_zone: str) -> HoursOfOperation:
+        """These hours with their calendars looked up by name (the cross-checks ensure they exist)
+        and each period's time zone resolved (default_zone, the center's, where a period names none)."""
         return HoursOfOperation(
-            self.name, self.always, tuple((p, calendars[p.calendar]) for p in self.periods)
+            self.name,
+            self.always,
+            tuple(
+                (p, calendars[p.calendar], zoneinfo.ZoneInfo(p.time_zone or default_zone))
+                for p in self.periods
+            ),
         )
 
 
@@ -154,7 +160,7 @@ class HoursOfOperation:
 
     name: str
     always: bool
-    periods: tuple[tuple[HoursPeriod, Calendar], ...]
+    periods: tuple[tuple[HoursPeriod, Calendar, zoneinfo.ZoneInfo], ...]
 
     def is_open(self, instant: dt.datetime) -> bool:
         """Whether open at instant, a time-zone aware datetime (wall-clock rules, so DST shifts apply)."""
@@ -162,7 +168,7 @@ class HoursOfOperation:
             raise ScheduleError("is_open needs a time-zone aware datetime")
         if self.always:
             return True
-        return any(period.is_open(instant, calendar) for period, calendar in self.periods)
+        return any(period.is_open(instant, calendar, zone) for period, calendar, zone in self.periods)
 
 
 ALWAYS_OPEN = HoursOfOperation(ALWAYS, True, ())
