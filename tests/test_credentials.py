@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from okc.credentials import (
     CredentialError,
-    DigestAlgorithm,
+    HA1Algorithm,
     PasswordHash,
     digest_ha1,
     generate_password,
@@ -17,6 +19,9 @@ from okc.credentials import (
     verify_password,
 )
 from okc.errors import OkcError
+from okc.sip import parse_message
+from okc.sip.auth import AuthAccepted, AuthChallenged, DigestAlgorithm, DigestClient, DigestServer
+from okc.sip.message import Request
 
 # Cheap scrypt cost for property tests; the default cost is exercised by the plain tests.
 _FAST_N = 16
@@ -37,11 +42,11 @@ _RFC7616 = {
 @pytest.mark.parametrize(
     ("algorithm", "response"),
     [
-        (DigestAlgorithm.MD5, "8ca523f5e9506fed4657c9700eebdbec"),
-        (DigestAlgorithm.SHA_256, "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"),
+        (HA1Algorithm.MD5, "8ca523f5e9506fed4657c9700eebdbec"),
+        (HA1Algorithm.SHA_256, "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"),
     ],
 )
-def test_ha1_gives_rfc7616_responses(algorithm: DigestAlgorithm, response: str) -> None:
+def test_ha1_gives_rfc7616_responses(algorithm: HA1Algorithm, response: str) -> None:
     v = _RFC7616
     ha1 = digest_ha1(v["username"], v["realm"], v["password"], algorithm)
     ha2 = algorithm.hexdigest(v["a2"])
@@ -55,16 +60,16 @@ def test_ha1_rfc2617_vector() -> None:
 
 
 def test_sha256_ha1_is_64_hex_digits() -> None:
-    ha1 = digest_ha1("agent1", "okc", "pw", DigestAlgorithm.SHA_256)
+    ha1 = digest_ha1("agent1", "okc", "pw", HA1Algorithm.SHA_256)
     assert len(ha1) == 64
     assert int(ha1, 16) >= 0
 
 
 def test_algorithm_parse() -> None:
-    assert DigestAlgorithm.parse("md5") is DigestAlgorithm.MD5
-    assert DigestAlgorithm.parse(" SHA-256 ") is DigestAlgorithm.SHA_256
+    assert HA1Algorithm.parse("md5") is HA1Algorithm.MD5
+    assert HA1Algorithm.parse(" SHA-256 ") is HA1Algorithm.SHA_256
     with pytest.raises(CredentialError, match="unsupported digest algorithm"):
-        DigestAlgorithm.parse("SHA-512-256-sess")
+        HA1Algorithm.parse("SHA-512-256-sess")
 
 
 def test_hash_format_and_verify() -> None:
@@ -133,6 +138,44 @@ def test_generated_passwords() -> None:
 def test_make_credentials() -> None:
     creds = make_credentials("agent1", "okc.local", "pw", n=_FAST_N)
     assert verify_password("pw", creds.password_hash)
-    assert creds.ha1_md5 == digest_ha1("agent1", "okc.local", "pw", DigestAlgorithm.MD5)
-    assert creds.ha1_sha256 == digest_ha1("agent1", "okc.local", "pw", DigestAlgorithm.SHA_256)
+    assert creds.ha1_md5 == digest_ha1("agent1", "okc.local", "pw", HA1Algorithm.MD5)
+    assert creds.ha1_sha256 == digest_ha1("agent1", "okc.local", "pw", HA1Algorithm.SHA_256)
     assert "pw" not in (creds.password_hash, creds.ha1_md5, creds.ha1_sha256)
+
+
+@pytest.mark.parametrize("wire", [DigestAlgorithm.SHA_256, DigestAlgorithm.MD5])
+def test_stored_credentials_answer_a_sip_digest_exchange(wire: DigestAlgorithm) -> None:
+    """What the configuration stores is enough for okc.sip.auth to check a phone's password."""
+    realm = "okc.local"
+    stored = {"agent1": make_credentials("agent1", realm, "s3cret-Pw", n=_FAST_N)}
+
+    def lookup(user: str, algorithm: DigestAlgorithm) -> str | None:
+        creds = stored.get(user)
+        return None if creds is None else creds.ha1(HA1Algorithm(algorithm.base.value))
+
+    server = DigestServer(realm, b"0123456789abcdef", lookup, random.Random(1), algorithms=(wire,))
+    request = parse_message(
+        b"REGISTER sip:okc.local SIP/2.0\r\n"
+        b"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1\r\n"
+        b"Max-Forwards: 70\r\n"
+        b"From: <sip:agent1@okc.local>;tag=a\r\n"
+        b"To: <sip:agent1@okc.local>\r\n"
+        b"Call-ID: reg-1\r\n"
+        b"CSeq: 1 REGISTER\r\n"
+        b"Contact: <sip:agent1@127.0.0.1:5070>\r\n"
+        b"Content-Length: 0\r\n\r\n"
+    )
+    assert isinstance(request, Request)
+    challenged = server.authenticate(request, 0.0)
+    assert isinstance(challenged, AuthChallenged)
+    for password, accepted in (("wrong", False), ("s3cret-Pw", True)):
+        client = DigestClient("agent1", password, random.Random(2))
+        retried = client.retry(request, challenged.response)
+        outcome = server.authenticate(retried, 1.0)
+        assert (outcome == AuthAccepted("agent1")) is accepted
+
+
+def test_credentials_pick_the_ha1_by_algorithm() -> None:
+    creds = make_credentials("agent1", "okc.local", "pw", n=_FAST_N)
+    assert creds.ha1(HA1Algorithm.MD5) == creds.ha1_md5
+    assert creds.ha1(HA1Algorithm.SHA_256) == creds.ha1_sha256

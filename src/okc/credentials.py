@@ -22,8 +22,8 @@ from okc.errors import OkcError
 __all__ = [
     "CredentialError",
     "Credentials",
-    "DigestAlgorithm",
     "GeneratedPassword",
+    "HA1Algorithm",
     "PasswordHash",
     "digest_ha1",
     "generate_password",
@@ -47,14 +47,18 @@ class CredentialError(OkcError):
     """A malformed stored hash, an unknown digest algorithm or an unusable password."""
 
 
-class DigestAlgorithm(enum.Enum):
-    """SIP digest algorithms okc answers with (RFC 8760 adds SHA-256 beside MD5)."""
+class HA1Algorithm(enum.Enum):
+    """The hash an HA1 is stored under: MD5 and SHA-256 (RFC 8760).
+
+    okc.sip.auth.DigestAlgorithm names what goes on the wire, -sess variants included; its `base` is the
+    stored algorithm with the same value, so `HA1Algorithm(wire.base.value)` picks the HA1 to use.
+    """
 
     MD5 = "MD5"
     SHA_256 = "SHA-256"
 
     @classmethod
-    def parse(cls, text: str) -> DigestAlgorithm:
+    def parse(cls, text: str) -> HA1Algorithm:
         """The algorithm named in a challenge (case-insensitive; the -sess variants are not supported)."""
         for member in cls:
             if member.value.lower() == text.strip().lower():
@@ -63,7 +67,7 @@ class DigestAlgorithm(enum.Enum):
 
     def hexdigest(self, data: str) -> str:
         """H(data) for this algorithm, as lower-case hex (RFC 7616 section 3.4.2)."""
-        name = "md5" if self is DigestAlgorithm.MD5 else "sha256"
+        name = "md5" if self is HA1Algorithm.MD5 else "sha256"
         return hashlib.new(name, data.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
@@ -141,9 +145,7 @@ def verify_password(password: str, stored: str) -> bool:
     return PasswordHash.parse(stored).matches(password)
 
 
-def digest_ha1(
-    username: str, realm: str, password: str, algorithm: DigestAlgorithm = DigestAlgorithm.MD5
-) -> str:
+def digest_ha1(username: str, realm: str, password: str, algorithm: HA1Algorithm = HA1Algorithm.MD5) -> str:
     """HA1 = H(username ":" realm ":" password) of RFC 7616 / RFC 8760, lower-case hex."""
     return algorithm.hexdigest(f"{username}:{realm}:{password}")
 
@@ -179,11 +181,15 @@ class Credentials:
     ha1_md5: str
     ha1_sha256: str
 
+    def ha1(self, algorithm: HA1Algorithm) -> str:
+        """The stored HA1 for algorithm (what a digest server's HA1 lookup returns)."""
+        return self.ha1_md5 if algorithm is HA1Algorithm.MD5 else self.ha1_sha256
+
 
 def make_credentials(login: str, realm: str, password: str, *, n: int = _DEFAULT_N) -> Credentials:
     """Hash a password for login in realm: the scrypt hash plus the MD5 and SHA-256 HA1 values."""
     return Credentials(
         password_hash=hash_password(password, n=n),
-        ha1_md5=digest_ha1(login, realm, password, DigestAlgorithm.MD5),
-        ha1_sha256=digest_ha1(login, realm, password, DigestAlgorithm.SHA_256),
+        ha1_md5=digest_ha1(login, realm, password, HA1Algorithm.MD5),
+        ha1_sha256=digest_ha1(login, realm, password, HA1Algorithm.SHA_256),
     )

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from okc.credentials import DigestAlgorithm as StoredAlgorithm
+from okc.credentials import HA1Algorithm as StoredAlgorithm
 from okc.credentials import digest_ha1
 from okc.sip import parse_message
 from okc.sip.auth import (

@@ -10,7 +10,7 @@ import yaml
 from click.testing import CliRunner
 from okc.cli.main import cli
 
-from okc.credentials import DigestAlgorithm, digest_ha1, verify_password
+from okc.credentials import HA1Algorithm, digest_ha1, verify_password
 from okc.starter import CONFIG_FILE_NAME, DEFAULT_REALM, USERS_FILE_NAME, StarterError, create_starter
 
 APPENDIX_1_USERS = {
@@ -42,8 +42,8 @@ def test_starter_users_have_only_hashes_of_the_shown_passwords(tmp_path: Path) -
         password = shown[login].password
         assert password not in every_file
         assert verify_password(password, str(entry["password_hash"]))
-        assert entry["ha1_md5"] == digest_ha1(login, DEFAULT_REALM, password, DigestAlgorithm.MD5)
-        assert entry["ha1_sha256"] == digest_ha1(login, DEFAULT_REALM, password, DigestAlgorithm.SHA_256)
+        assert entry["ha1_md5"] == digest_ha1(login, DEFAULT_REALM, password, HA1Algorithm.MD5)
+        assert entry["ha1_sha256"] == digest_ha1(login, DEFAULT_REALM, password, HA1Algorithm.SHA_256)
     assert len({p.password for p in center.passwords}) == len(center.passwords)
 
 

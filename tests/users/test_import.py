@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner
 from okc.cli.main import cli
 
-from okc.credentials import DigestAlgorithm, digest_ha1, verify_password
+from okc.credentials import HA1Algorithm, digest_ha1, verify_password
 from okc.starter import CONFIG_FILE_NAME, DEFAULT_REALM, USERS_FILE_NAME, create_starter
 from okc.users_import import UsersImportError, import_users
 
@@ -54,7 +54,7 @@ def test_good_rows_add_and_update(center: Path, tmp_path: Path) -> None:
     assert verify_password(generated, str(users["agent3"]["password_hash"]))
     assert verify_password("Very secret 1", str(users["boss"]["password_hash"]))
     assert users["boss"]["ha1_sha256"] == digest_ha1(
-        "boss", DEFAULT_REALM, "Very secret 1", DigestAlgorithm.SHA_256
+        "boss", DEFAULT_REALM, "Very secret 1", HA1Algorithm.SHA_256
     )
     users_text = (center.parent / USERS_FILE_NAME).read_text(encoding="utf-8")
     assert generated not in users_text
