@@ -262,7 +262,7 @@ class Registrar:
                 if other is not None and other.login != account.login:
                     raise RegistrarError(f"{name!r} names both {other.login!r} and {account.login!r}")
                 self._by_user[name] = account
-        self.digest = DigestServer(realm, secret, self._ha1, rng)
+        self.digest = DigestServer(realm, secret, self.ha1, rng)
 
     @classmethod
     def from_config(
@@ -282,7 +282,8 @@ class Registrar:
         ]
         return cls(center.telephony.realm, accounts, secret, rng, settings=settings, domains=domains)
 
-    def _ha1(self, username: str, algorithm: DigestAlgorithm) -> str | None:
+    def ha1(self, username: str, algorithm: DigestAlgorithm) -> str | None:
+        """The stored HA1 of a login (an HA1Lookup: a proxy-mode DigestServer for INVITEs can share it)."""
         account = self._accounts.get(username)
         return None if account is None else account.ha1(algorithm)
 
@@ -301,6 +302,13 @@ class Registrar:
         """The contacts of a login, extension or AOR, highest q first."""
         account = self.account_for(name)
         return () if account is None else self.location.lookup(self.aor_of(account.login))
+
+    def login_at(self, source: Address) -> str | None:
+        """The login of a phone whose live binding was registered from source (for RequestGate)."""
+        for aor in self.location.aors():
+            if any(b.source == source for b in self.location.bindings(aor)):
+                return aor.removeprefix("sip:").rpartition("@")[0]
+        return None
 
     def events(self) -> list[RegistrarEvent]:
         """Take the location service's events."""
