@@ -1,7 +1,8 @@
 """okc.starter: the guide's starter contact center (Appendix 1), written into a directory by `okc init`.
 
 The directory gets ``okc.yaml`` (the center), ``users.yaml`` (its users, included from okc.yaml, so that
-`okc users import` rewrites only that file) and ``sounds/`` with the generated prompts. Passwords are
+`okc users import` rewrites only that file), ``sounds/`` with the generated prompts and the SQLite
+database ``okc.db`` at the newest schema revision. Passwords are
 generated, stored only as a salted hash and the realm's MD5/SHA-256 HA1, and returned once to be shown.
 """
 

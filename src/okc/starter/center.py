@@ -11,6 +11,7 @@ from okc.credentials import GeneratedPassword, generate_password, make_credentia
 from okc.errors import OkcError
 from okc.starter import content
 from okc.starter.audio import StarterSound
+from okc.storage import DEFAULT_FILE_NAME, Database
 
 __all__ = [
     "CONFIG_FILE_NAME",
@@ -37,6 +38,7 @@ class StarterCenter:
     """What `create_starter` wrote: the main configuration file, every file, and the passwords."""
 
     config_path: Path
+    database_path: Path
     files: tuple[Path, ...]
     passwords: tuple[GeneratedPassword, ...]
 
@@ -54,7 +56,11 @@ def _write(path: Path, text: str) -> None:
 
 
 def create_starter(directory: Path, *, force: bool = False, realm: str | None = None) -> StarterCenter:
-    """Write the starter center into directory (created if missing); refuses to overwrite unless force."""
+    """Write the starter center into directory (created if missing); refuses to overwrite unless force.
+
+    The directory gets okc.yaml, users.yaml, the generated sounds and the SQLite database okc.db at the
+    newest schema revision.
+    """
     realm = realm or DEFAULT_REALM
     config_path = directory / CONFIG_FILE_NAME
     if config_path.exists() and not force:
@@ -79,4 +85,21 @@ def create_starter(directory: Path, *, force: bool = False, realm: str | None = 
         )
     except OSError as exc:
         raise StarterError(f"cannot write the starter center into {directory}: {exc}") from exc
-    return StarterCenter(config_path, (config_path, users_path, *written), tuple(passwords))
+    database_path = _create_database(directory)
+    return StarterCenter(
+        config_path, database_path, (config_path, users_path, *written, database_path), tuple(passwords)
+    )
+
+
+def _create_database(directory: Path) -> Path:
+    """Create (or, with --force over an existing center, migrate) the SQLite database beside okc.yaml.
+
+    Records already in an existing database are kept: only the schema is brought up to date.
+    """
+    path = directory / DEFAULT_FILE_NAME
+    database = Database.open(path)
+    try:
+        database.upgrade()
+    finally:
+        database.close()
+    return path

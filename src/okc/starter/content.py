@@ -121,6 +121,7 @@ def center_document(realm: str, users_file: str, sounds_dir: str) -> dict[str, o
             "listen": [{"transport": "udp", "address": "0.0.0.0", "port": 5060}],  # noqa: S104 - phones on the LAN must reach it
             "rtp_ports": {"start": 10000, "end": 20000},
         },
+        "system_sounds": {"music_on_hold": f"{sounds_dir}/music-on-hold.wav"},
         "audio_messages": [
             {"name": "Приветствие", "files": {"ru": f"{sounds_dir}/greeting.wav"}},
             {"name": "Меню", "files": {"ru": f"{sounds_dir}/menu.wav"}},
