@@ -19,8 +19,10 @@ from okc.acd import (
     AcdError,
     AcdEvent,
     AgentState,
+    AgentStateChanged,
     DialCallback,
     InteractionState,
+    InteractionStateChanged,
     RingAgent,
     RoutingPolicy,
     Service,
@@ -31,6 +33,7 @@ from okc.ids import InteractionId
 AGENTS = ("a", "b", "c", "d")
 SERVICES = ("sales", "support")
 _LIVE = (InteractionState.WAITING, InteractionState.RINGING, InteractionState.CONNECTED)
+_HELD = (InteractionState.RINGING, InteractionState.CONNECTED)
 
 
 class AcdMachine(RuleBasedStateMachine):
@@ -39,7 +42,14 @@ class AcdMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         policies = [
-            ServicePolicy(ring_limit=20.0, max_waiting=3, max_wait=120.0, acw_required=True, acw_limit=30.0),
+            ServicePolicy(
+                ring_limit=20.0,
+                max_waiting=3,
+                max_wait=120.0,
+                acw_required=True,
+                acw_limit=30.0,
+                blended=True,
+            ),
             ServicePolicy(
                 routing=RoutingPolicy.SKILL_WEIGHTED,
                 callback_enabled=True,
@@ -53,13 +63,27 @@ class AcdMachine(RuleBasedStateMachine):
         self.skills: dict[str, dict[str, int]] = {}
         self.ids: list[InteractionId] = []
         self.voice_of: dict[str, InteractionId] = {}
+        self.state_of: dict[str, AgentState] = {}  # as the emitted state changes tell it
 
     def check(self, events: list[AcdEvent]) -> None:
         for e in events:
+            if isinstance(e, AgentStateChanged):
+                assert self.state_of.get(e.agent, AgentState.LOGGED_OUT) is e.old, (
+                    f"{e.agent} skipped a state"
+                )
+                self.state_of[e.agent] = e.new
+                if e.new is AgentState.RESERVED and e.interaction is not None:
+                    assert e.old is AgentState.READY, f"{e.agent} offered a call while {e.old.value}"
+            if isinstance(e, InteractionStateChanged) and e.old in _HELD and e.new not in _HELD:
+                # rang out (back to the queue) or ended: the agent no longer holds it
+                if e.agent is not None and self.voice_of.get(e.agent) == e.interaction:
+                    del self.voice_of[e.agent]
             if isinstance(e, (RingAgent, DialCallback)):
                 level = self.skills[e.agent].get(e.service, 0)
                 assert level > 0, f"{e.agent} lacks {e.service}"
                 assert self.engine.agent_state(e.agent) is AgentState.RESERVED
+                assert e.interaction not in self.voice_of.values(), f"{e.interaction} offered twice"
+                assert e.agent not in self.voice_of, f"{e.agent} offered a second voice call"
                 self.voice_of[e.agent] = e.interaction
 
     def tick(self, seconds: float) -> None:
@@ -77,8 +101,10 @@ class AcdMachine(RuleBasedStateMachine):
     @rule(agent=st.sampled_from(AGENTS), sales=st.integers(0, 100), support=st.integers(0, 100))
     def login(self, agent: str, sales: int, support: int) -> None:
         self.tick(1.0)
-        self.skills[agent] = {"sales": sales, "support": support}
-        self.attempt(lambda: self.engine.login(agent, self.skills[agent], self.now))
+        skills = {"sales": sales, "support": support}
+        with contextlib.suppress(AcdError):  # a logged-in agent's login is refused: keep the skills they have
+            self.check(self.engine.login(agent, skills, self.now))
+            self.skills[agent] = skills
 
     @rule(agent=st.sampled_from(AGENTS), on=st.booleans())
     def phone(self, agent: str, on: bool) -> None:
@@ -121,6 +147,27 @@ class AcdMachine(RuleBasedStateMachine):
         else:
             fn: Callable[[InteractionId, float], list[AcdEvent]] = getattr(self.engine, action)
             self.attempt(lambda: fn(call, self.now))
+
+    @rule(agent=st.sampled_from(AGENTS), reserve=st.booleans())
+    def outbound(self, agent: str, reserve: bool) -> None:
+        self.tick(1.0)
+        if reserve:
+            self.attempt(lambda: self.engine.reserve_outbound("sales", self.now))
+        else:
+            self.attempt(lambda: self.engine.release_outbound(agent, self.now))
+
+    @precondition(lambda self: bool(self.ids))
+    @rule(index=st.integers(0, 1000), action=st.sampled_from(["hold", "unhold", "callback_failed"]))
+    def more(self, index: int, action: str) -> None:
+        self.tick(1.0)
+        call = self.ids[index % len(self.ids)]
+        fn: Callable[[InteractionId, float], list[AcdEvent]] = getattr(self.engine, action)
+        self.attempt(lambda: fn(call, self.now))
+
+    @invariant()
+    def agents_agree(self) -> None:
+        for agent, state in self.state_of.items():
+            assert self.engine.agent_state(agent) is state
 
     @invariant()
     def counts_add_up(self) -> None:

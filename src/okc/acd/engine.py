@@ -342,9 +342,15 @@ class AcdEngine(EngineViews):
         )
 
     def set_ready(self, agent: str, now: float) -> list[AcdEvent]:
-        """The agent is ready; they are offered the best waiting interaction at once."""
+        """The agent is ready (from not ready; again when ready changes nothing); they are offered the best
+        waiting interaction at once. After-call work ends through end_after_call_work, an outbound
+        reservation through release_outbound, and an offered or connected call holds the agent."""
         self._advance(now)
         a = self._agent(agent)
+        if a.state is _A.READY:
+            return self._flush()
+        if a.state is not _A.NOT_READY:
+            raise AcdError(f"agent {agent!r} is {a.state.value}: only a not-ready agent can become ready")
         if not a.phone and not self._takes_chats(a):
             raise AcdError(f"agent {agent!r} has no registered phone and serves no chats: cannot be ready")
         self._set_agent(a, _A.READY, "ready")
@@ -352,13 +358,14 @@ class AcdEngine(EngineViews):
         return self._flush()
 
     def set_not_ready(self, agent: str, reason: str, now: float) -> list[AcdEvent]:
-        """The agent goes not ready with a reason code (from ready, not ready or after-call work)."""
+        """The agent goes not ready with a reason code (from ready, not ready or after-call work; an agent
+        offered or on a call, or held for an outbound call, must finish that first)."""
         self._advance(now)
         a = self._agent(agent)
         if a.state is _A.AFTER_CALL_WORK:
             self._end_acw(a, None, _A.NOT_READY, reason)
-        elif a.state is _A.RESERVED:
-            raise AcdError(f"agent {agent!r} is being offered a call: answer it or let it ring out")
+        elif a.state in (_A.RESERVED, _A.BUSY):
+            raise AcdError(f"agent {agent!r} is {a.state.value}: end the call or reservation first")
         else:
             self._set_agent(a, _A.NOT_READY, reason)
         return self._flush()
