@@ -75,9 +75,7 @@ class AcdMachine(RuleBasedStateMachine):
                 if e.new is AgentState.RESERVED and e.interaction is not None:
                     assert e.old is AgentState.READY, f"{e.agent} offered a call while {e.old.value}"
             if isinstance(e, InteractionStateChanged) and e.old in _HELD and e.new not in _HELD:
-                # rang out (back to the queue) or ended: the agent no longer holds it
-                if e.agent is not None and self.voice_of.get(e.agent) == e.interaction:
-                    del self.voice_of[e.agent]
+                self.release(e)
             if isinstance(e, (RingAgent, DialCallback)):
                 level = self.skills[e.agent].get(e.service, 0)
                 assert level > 0, f"{e.agent} lacks {e.service}"
@@ -85,6 +83,11 @@ class AcdMachine(RuleBasedStateMachine):
                 assert e.interaction not in self.voice_of.values(), f"{e.interaction} offered twice"
                 assert e.agent not in self.voice_of, f"{e.agent} offered a second voice call"
                 self.voice_of[e.agent] = e.interaction
+
+    def release(self, e: InteractionStateChanged) -> None:
+        """The call rang out (back to the queue) or ended: its agent holds nothing now."""
+        if e.agent is not None and self.voice_of.get(e.agent) == e.interaction:
+            del self.voice_of[e.agent]
 
     def tick(self, seconds: float) -> None:
         self.now += seconds
