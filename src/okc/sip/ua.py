@@ -129,6 +129,7 @@ class _Call:
     requested_session: SessionExpires | None = None
     # both
     local_hold: bool = False
+    announced_hold: bool = False
     remote_hold: bool = False
     glare_at: float | None = None
     session: SessionTimer | None = None
@@ -1036,7 +1037,9 @@ class UserAgentCore:
                 self._emit(MediaUpdated(call.ref, sdp))
             if call.session is not None:
                 call.session.refreshed(now)
-            self._emit(CallHeld(call.ref, False) if call.local_hold else CallResumed(call.ref, False))
+            if call.local_hold != call.announced_hold:
+                call.announced_hold = call.local_hold
+                self._emit(CallHeld(call.ref, False) if call.local_hold else CallResumed(call.ref, False))
         elif status == 491:
             # RFC 3261 §14.1: the Call-ID owner retries after 2.1-4 s, the other side after 0-2 s
             delay = self._rng.uniform(2.1, 4.0) if call.outgoing else self._rng.uniform(0.0, 2.0)
