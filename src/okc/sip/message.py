@@ -351,11 +351,50 @@ def _find_head_end(data: bytes) -> tuple[int, int]:
 
 
 _FOLD_RE = re.compile(r"[ \t]*\r?\n[ \t]+")
+#: Lookup keys of the usual header-name spellings: a name found here is a token, so the fast splitter
+#: needs no further check of it.
+_KNOWN_KEYS = {
+    spelling: canonical_key(spelling)
+    for name in (
+        "Via", "Max-Forwards", "From", "To", "Call-ID", "CSeq", "Contact", "Route", "Record-Route",
+        "Allow", "Supported", "Require", "Proxy-Require", "User-Agent", "Server", "Expires", "Date",
+        "Content-Type", "Content-Length", "Content-Disposition", "Accept", "Authorization",
+        "Proxy-Authorization", "WWW-Authenticate", "Proxy-Authenticate", "Session-Expires", "Min-SE",
+        "Event", "Subscription-State", "Refer-To", "Referred-By", "P-Asserted-Identity", "Privacy",
+        "RSeq", "RAck", "Allow-Events", "Organization", "Subject", "Warning", "Reason", "Replaces",
+        "Call-Id", "Cseq", "Max-forwards", "Content-type", "Content-length", "User-agent", *COMPACT_FORMS,
+    )
+    for spelling in (name, name.lower(), name.upper())
+}  # fmt: skip
 
 
 def parse_head(head: bytes) -> tuple[str, list[tuple[str, str]], dict[str, list[int]]]:
     """Split a header block into its start line and unfolded (name, value) fields with an index."""
     text = head.decode("utf-8", "surrogateescape")
+    start_line, sep, rest = text.partition("\r\n")
+    if not sep or "\n " in rest or "\n\t" in rest or text.count("\n") != text.count("\r\n"):
+        return _parse_head_general(text)  # folding or bare-LF line ends
+    lines = rest.split("\r\n")
+    fields: list[tuple[str, str]] = []
+    index: dict[str, list[int]] = {}
+    known = _KNOWN_KEYS
+    for pos, line in enumerate(lines):
+        name, colon, value = line.partition(":")
+        key = known.get(name)
+        if key is None or not colon:
+            # An unusual spelling or an odd line: the general splitter checks and indexes it all.
+            return _parse_head_general(text)
+        positions = index.get(key)
+        if positions is None:
+            index[key] = [pos]
+        else:
+            positions.append(pos)
+        fields.append((name, value.strip(" \t")))
+    return start_line, fields, index
+
+
+def _parse_head_general(text: str) -> tuple[str, list[tuple[str, str]], dict[str, list[int]]]:
+    """parse_head for every shape: bare-LF lines, folded values, malformed lines (which raise)."""
     start_line, sep, rest = text.partition("\n")
     start_line = start_line.removesuffix("\r")
     if not sep:
