@@ -13,6 +13,17 @@ from okc.rtp.endpoint import (
     RtpSession,
     SessionCounters,
 )
+from okc.rtp.g711 import (
+    G711Error,
+    alaw_decode,
+    alaw_decode_array,
+    alaw_encode,
+    alaw_encode_array,
+    ulaw_decode,
+    ulaw_decode_array,
+    ulaw_encode,
+    ulaw_encode_array,
+)
 from okc.rtp.mixer import Mixer, MixerError, Role
 from okc.rtp.packet import (
     PCMA,
@@ -55,6 +66,7 @@ __all__ = [
     "ComfortNoise",
     "Direction",
     "EndpointError",
+    "G711Error",
     "HeaderExtension",
     "Layout",
     "Mixer",
@@ -91,6 +103,10 @@ __all__ = [
     "ToneError",
     "ToneGenerator",
     "ToneSpec",
+    "alaw_decode",
+    "alaw_decode_array",
+    "alaw_encode",
+    "alaw_encode_array",
     "load_prompt",
     "recover",
     "relay",
@@ -99,4 +115,8 @@ __all__ = [
     "seq_newer",
     "ts_distance",
     "ts_newer",
+    "ulaw_decode",
+    "ulaw_decode_array",
+    "ulaw_encode",
+    "ulaw_encode_array",
 ]
