@@ -19,14 +19,22 @@ def validate(ctx: click.Context, config: Path) -> None:
         center = load(config)
     except ConfigError as exc:
         for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        click.echo(f"{len(exc.problems)} problem(s) in {config}", err=True)
+            click.echo(f"error: {problem}", err=True)
+        click.echo(f"{_count(len(exc.problems), 'problem')} in {config}", err=True)
         ctx.exit(2)
-    click.echo(
-        f"{config}: valid — {len(center.users)} users, {len(center.groups)} groups, "
-        f"{len(center.services)} services, {len(center.scenarios)} scenarios, "
-        f"{len(center.dial_in_plans)} dial-in plans, {len(center.campaigns)} campaigns"
+    counts = (
+        _count(len(center.users), "user"),
+        _count(len(center.groups), "group"),
+        _count(len(center.services), "service"),
+        _count(len(center.scenarios), "scenario"),
+        _count(len(center.dial_in_plans), "dial-in plan"),
+        _count(len(center.campaigns), "campaign"),
     )
+    click.echo(f"{config}: valid — {', '.join(counts)}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 @click.command()

@@ -2,27 +2,51 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
-from okc.cli.config import schema, validate
-from okc.cli.db import db
-from okc.cli.erlang import erlang
-from okc.cli.init import init
-from okc.cli.users import users
 
 from okc import __version__
 from okc.errors import OkcError
 
+# Every `okc` command: its name and where it lives ("module:attribute"). A command module adds one line.
+# Modules are imported only when their command runs (or `--help` lists them), so `okc validate` does not
+# pay for SQLAlchemy/Alembic and `okc db` does not pay for SciPy.
+COMMANDS: dict[str, str] = {
+    "db": "okc.cli.db:db",
+    "erlang": "okc.cli.erlang:erlang",
+    "init": "okc.cli.init:init",
+    "schema": "okc.cli.config:schema",
+    "users": "okc.cli.users:users",
+    "validate": "okc.cli.config:validate",
+}
+
 
 class OkcGroup(click.Group):
-    """A Click group that turns every OkcError into a clean message and exit code 2."""
+    """A Click group that loads its commands lazily and turns every OkcError into a message and exit 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in COMMANDS:
+            return command
+        module_name, _, attribute = COMMANDS[cmd_name].partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{COMMANDS[cmd_name]} is not a click command")
+        self.add_command(command, cmd_name)
+        return command
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except OkcError as exc:
-            click.echo(f"error: {exc}", err=True)
+            # One line per problem, each marked, so a message listing several problems reads like one.
+            for line in str(exc).splitlines() or [type(exc).__name__]:
+                click.echo(f"error: {line}", err=True)
             ctx.exit(2)
 
 
@@ -30,19 +54,6 @@ class OkcGroup(click.Group):
 @click.version_option(__version__, "--version", prog_name="okc", message="%(prog)s %(version)s")
 def cli() -> None:
     """okc — an open-source contact center on one host."""
-
-
-def _register() -> None:
-    """Attach every command module's commands to the group.
-
-    A new command module adds its import at the top of this file (with the others, in order) and its
-    command object to the tuple below; imports stay at module level so lint stays clean.
-    """
-    for command in (db, init, users, erlang, validate, schema):
-        cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ def import_(csv_file: Path, config_path: Path, skip_bad: bool) -> None:
     """Add or update users from FILE.csv (header: login, first_name, last_name, extension, roles, …)."""
     result = import_users(config_path, csv_file, skip_bad=skip_bad)
     for bad in result.bad:
-        click.echo(f"{csv_file}:{bad.line}: skipped: {bad.reason}", err=True)
+        click.echo(f"skipped: {csv_file}:{bad.line}: {bad.where()}", err=True)
     click.echo(
         f"{result.users_file}: {len(result.added)} added, {len(result.updated)} updated"
         + (f", {len(result.bad)} bad rows skipped" if result.bad else "")

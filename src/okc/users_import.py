@@ -61,15 +61,29 @@ class UsersImportError(OkcError):
     """The CSV file cannot be imported (unreadable, no header, unknown columns, or bad rows)."""
 
 
+class _BadValue(UsersImportError):
+    """One column of a row holds a value okc cannot take."""
+
+    def __init__(self, column: str, reason: str) -> None:
+        super().__init__(f"{column}: {reason}")
+        self.column = column
+        self.reason = reason
+
+
 @dataclass(frozen=True, slots=True)
 class BadRow:
-    """A CSV row that cannot be imported, with its line number in the file and the reason."""
+    """A CSV row that cannot be imported: its line in the file, the column at fault ("" = the row), why."""
 
     line: int
+    column: str
     reason: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
+        return f"line {self.line}: {self.where()}"
+
+    def where(self) -> str:
+        """``column: reason`` (or only the reason when the whole row is at fault)."""
+        return f"{self.column}: {self.reason}" if self.column else self.reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +117,7 @@ def _dialect(text: str) -> str:
 
 
 def _row(line: int, values: Mapping[str, str], known_roles: frozenset[str]) -> UserRow:
-    """Validate one row's values; raises UsersImportError with the reason for a bad one."""
+    """Validate one row's values; raises _BadValue naming the column and the reason for a bad one."""
 
     def get(name: str) -> str | None:
         value = values.get(name)
@@ -111,27 +125,27 @@ def _row(line: int, values: Mapping[str, str], known_roles: frozenset[str]) -> U
 
     login = get("login")
     if login is None:
-        raise UsersImportError("login is empty")
+        raise _BadValue("login", "is empty")
     if not _LOGIN.match(login):
-        raise UsersImportError(f"login {login!r} must be letters, digits, '.', '_' or '-' (at most 64)")
+        raise _BadValue("login", f"{login!r} must be letters, digits, '.', '_' or '-' (at most 64)")
     extension = get("extension")
     if extension is not None and not _EXTENSION.match(extension):
-        raise UsersImportError(f"extension {extension!r} must be 2 to 8 digits")
+        raise _BadValue("extension", f"{extension!r} must be 2 to 8 digits")
     email = get("email")
     if email is not None and not _EMAIL.match(email):
-        raise UsersImportError(f"e-mail {email!r} is not an address")
+        raise _BadValue("email", f"{email!r} is not an e-mail address")
     phone = get("phone")
     if phone is not None:
         phone = phone.lower()
         if phone not in _PHONES:
-            raise UsersImportError(f"phone {phone!r} must be softphone or hardware")
+            raise _BadValue("phone", f"{phone!r} must be softphone or hardware")
     roles: tuple[str, ...] | None = None
     raw_roles = get("roles")
     if raw_roles is not None:
         roles = tuple(dict.fromkeys(r.strip().lower() for r in re.split(r"[;|]", raw_roles) if r.strip()))
         unknown = [r for r in roles if r not in known_roles]
         if unknown:
-            raise UsersImportError(f"unknown role {unknown[0]!r} (known: {', '.join(sorted(known_roles))})")
+            raise _BadValue("roles", f"unknown role {unknown[0]!r} (known: {', '.join(sorted(known_roles))})")
     do_not_record: bool | None = None
     raw_dnr = values.get("do_not_record")
     if raw_dnr is not None:
@@ -141,10 +155,10 @@ def _row(line: int, values: Mapping[str, str], known_roles: frozenset[str]) -> U
         elif flag in _FALSE:
             do_not_record = False if flag else None
         else:
-            raise UsersImportError(f"do_not_record {raw_dnr!r} must be yes or no")
+            raise _BadValue("do_not_record", f"{raw_dnr!r} must be yes or no")
     password = values.get("password") or None  # a password keeps its spaces
     if password is not None and len(password) < 8:
-        raise UsersImportError("password must have at least 8 characters")
+        raise _BadValue("password", "must have at least 8 characters")
     return UserRow(
         line=line,
         login=login,
@@ -159,23 +173,28 @@ def _row(line: int, values: Mapping[str, str], known_roles: frozenset[str]) -> U
     )
 
 
-def parse_users_csv(text: str, known_roles: Sequence[str]) -> ImportPlan:
-    """Parse a users CSV (UTF-8, ',' or ';' separated); file-level problems raise UsersImportError."""
+def parse_users_csv(text: str, known_roles: Sequence[str], source: str = "<csv>") -> ImportPlan:
+    """Parse a users CSV (UTF-8, ',' or ';' separated); file-level problems raise UsersImportError.
+
+    source names the file in those errors (``FILE:LINE: what: why``); bad rows are returned, not raised.
+    """
     text = text.removeprefix("\ufeff")
     if not text.strip():
-        raise UsersImportError("the CSV file is empty")
+        raise UsersImportError(f"{source}: the CSV file is empty")
     reader = csv.reader(io.StringIO(text), delimiter=_dialect(text))
     try:
         header = [h.strip().lower() for h in next(reader)]
     except csv.Error as exc:
-        raise UsersImportError(f"line 1: {exc}") from None
+        raise UsersImportError(f"{source}:1: header: {exc}") from None
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
-        raise UsersImportError(f"line 1: unknown column {unknown[0]!r} (known: {', '.join(CSV_COLUMNS)})")
+        raise UsersImportError(
+            f"{source}:1: header: unknown column {unknown[0]!r} (known: {', '.join(CSV_COLUMNS)})"
+        )
     if "login" not in header:
-        raise UsersImportError("line 1: the header has no 'login' column")
+        raise UsersImportError(f"{source}:1: header: there is no 'login' column")
     if len(set(header)) != len(header):
-        raise UsersImportError("line 1: a column appears twice")
+        raise UsersImportError(f"{source}:1: header: a column appears twice")
     roles = frozenset(known_roles)
     rows: list[UserRow] = []
     bad: list[BadRow] = []
@@ -187,26 +206,26 @@ def parse_users_csv(text: str, known_roles: Sequence[str]) -> ImportPlan:
             if not any(v.strip() for v in values):
                 continue  # blank lines are not rows
             if len(values) != len(header):
-                bad.append(BadRow(line, f"has {len(values)} fields, the header has {len(header)}"))
+                bad.append(BadRow(line, "", f"has {len(values)} fields, the header has {len(header)}"))
                 continue
             try:
                 row = _row(line, dict(zip(header, values, strict=True)), roles)
-            except UsersImportError as exc:
-                bad.append(BadRow(line, str(exc)))
+            except _BadValue as exc:
+                bad.append(BadRow(line, exc.column, exc.reason))
                 continue
             if row.login in seen_logins:
-                bad.append(BadRow(line, f"login {row.login!r} already on line {seen_logins[row.login]}"))
+                bad.append(BadRow(line, "login", f"{row.login!r} already on line {seen_logins[row.login]}"))
                 continue
             if row.extension is not None and row.extension in seen_extensions:
                 other = seen_extensions[row.extension]
-                bad.append(BadRow(line, f"extension {row.extension} already on line {other}"))
+                bad.append(BadRow(line, "extension", f"{row.extension} already on line {other}"))
                 continue
             seen_logins[row.login] = line
             if row.extension is not None:
                 seen_extensions[row.extension] = line
             rows.append(row)
     except csv.Error as exc:
-        raise UsersImportError(f"line {reader.line_num}: {exc}") from None
+        raise UsersImportError(f"{source}:{reader.line_num}: {exc}") from None
     return ImportPlan(tuple(rows), tuple(bad))
 
 
@@ -281,10 +300,10 @@ def _conflicts(
     for row in plan.rows:
         if row.extension is not None and owner.get(row.extension, row.login) != row.login:
             bad.append(
-                BadRow(row.line, f"extension {row.extension} belongs to user {owner[row.extension]!r}")
+                BadRow(row.line, "extension", f"{row.extension} belongs to user {owner[row.extension]!r}")
             )
         elif row.login not in logins and row.extension is None:
-            bad.append(BadRow(row.line, f"new user {row.login!r} needs an extension"))
+            bad.append(BadRow(row.line, "extension", f"new user {row.login!r} needs one"))
         else:
             good.append(row)
     return good, sorted(bad, key=lambda b: b.line)
@@ -321,12 +340,12 @@ def import_users(config_path: Path, csv_path: Path, *, skip_bad: bool = False) -
     document = main if users_file == config_path else _load_yaml(users_file)
     entries = _user_entries(document, users_file)
 
-    plan = parse_users_csv(text, USER_ROLES)
+    plan = parse_users_csv(text, USER_ROLES, str(csv_path))
     rows, bad = _conflicts(plan, entries)
     if bad and not skip_bad:
-        listing = "\n".join(f"  {csv_path}:{b.line}: {b.reason}" for b in bad)
+        listing = "".join(f"{csv_path}:{b.line}: {b.where()}\n" for b in bad)
         raise UsersImportError(
-            f"{len(bad)} bad row(s), nothing imported (--skip-bad imports the rest):\n{listing}"
+            f"{listing}{len(bad)} bad row(s), nothing imported (--skip-bad imports the rest)"
         )
 
     by_login = {str(e.get("login")): e for e in entries}

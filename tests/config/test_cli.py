@@ -19,7 +19,9 @@ def test_validate_the_starter_in_the_current_directory(
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["validate"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("okc.yaml: valid — 5 users, 2 groups, 2 services")
+    assert result.output == (
+        "okc.yaml: valid — 5 users, 2 groups, 2 services, 1 scenario, 1 dial-in plan, 0 campaigns\n"
+    )
 
 
 def test_validate_lists_every_problem_and_exits_2(tmp_path: Path) -> None:
@@ -32,9 +34,9 @@ def test_validate_lists_every_problem_and_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["validate", str(path)])
     assert result.exit_code == 2
     assert result.output.splitlines() == [
-        f"{path}:3: users[1].extension: user 'b': extension 1001 already belongs to user 'a'",
-        f"{path}:4: groups[0].members[0]: group 'G' members: unknown user 'c'",
-        f"2 problem(s) in {path}",
+        f"error: {path}:3: users[1].extension: user 'b': extension 1001 already belongs to user 'a'",
+        f"error: {path}:4: groups[0].members[0]: group 'G' members: unknown user 'c'",
+        f"2 problems in {path}",
     ]
 
 
@@ -43,7 +45,7 @@ def test_broken_yaml_gives_file_and_line_without_traceback(tmp_path: Path) -> No
     path.write_text("general:\n  time_zone: Europe/Moscow\n   language: ru\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["validate", str(path)])
     assert result.exit_code == 2
-    assert result.output.startswith(f"{path}:3: YAML syntax error:")
+    assert result.output.startswith(f"error: {path}:3: YAML syntax error:")
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
 

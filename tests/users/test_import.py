@@ -76,8 +76,8 @@ def test_any_bad_row_changes_nothing(center: Path, tmp_path: Path) -> None:
         import_users(center, _csv(tmp_path, BAD_CSV))
     message = str(info.value)
     assert "2 bad row(s), nothing imported" in message
-    assert "users.csv:5: extension 1002 belongs to user 'agent1'" in message
-    assert "users.csv:6: extension '12x' must be 2 to 8 digits" in message
+    assert "users.csv:5: extension: 1002 belongs to user 'agent1'\n" in message
+    assert "users.csv:6: extension: '12x' must be 2 to 8 digits\n" in message
     assert (center.parent / USERS_FILE_NAME).read_text(encoding="utf-8") == before
 
 
@@ -89,7 +89,7 @@ def test_skip_bad_imports_the_good_rows(center: Path, tmp_path: Path) -> None:
 
 
 def test_new_user_needs_an_extension(center: Path, tmp_path: Path) -> None:
-    with pytest.raises(UsersImportError, match="new user 'nobody' needs an extension"):
+    with pytest.raises(UsersImportError, match="users.csv:2: extension: new user 'nobody' needs one"):
         import_users(center, _csv(tmp_path, "login,first_name\nnobody,Без номера\n"))
 
 
@@ -112,7 +112,8 @@ def test_cli_bad_rows_exit_2_and_skip_bad(center: Path, tmp_path: Path) -> None:
     csv_path = _csv(tmp_path, BAD_CSV)
     bad = runner.invoke(cli, ["users", "import", str(csv_path), "--config", str(center)])
     assert bad.exit_code == 2
-    assert "users.csv:5:" in bad.output
+    assert f"error: {csv_path}:5: extension: 1002 belongs to user 'agent1'\n" in bad.output
+    assert f"error: {csv_path}:6: extension: '12x' must be 2 to 8 digits\n" in bad.output
     assert "Traceback" not in bad.output
     skipped = runner.invoke(cli, ["users", "import", str(csv_path), "--config", str(center), "--skip-bad"])
     assert skipped.exit_code == 0, skipped.output

@@ -40,40 +40,40 @@ def test_semicolon_separated_with_bom_and_blank_lines() -> None:
 
 
 @pytest.mark.parametrize(
-    ("row", "reason"),
+    ("row", "column", "reason"),
     [
-        (",1006,agent,", "login is empty"),
-        ("bad login,1006,agent,", "login 'bad login' must be"),
-        ("a1,10x,agent,", "extension '10x' must be 2 to 8 digits"),
-        ("a1,1006,pilot,", "unknown role 'pilot'"),
-        ("a1,1006,agent,not-an-address", "e-mail 'not-an-address' is not an address"),
-        ("a1,1006,agent,a@b.c,extra", "has 5 fields, the header has 4"),
+        (",1006,agent,", "login", "is empty"),
+        ("bad login,1006,agent,", "login", "'bad login' must be"),
+        ("a1,10x,agent,", "extension", "'10x' must be 2 to 8 digits"),
+        ("a1,1006,pilot,", "roles", "unknown role 'pilot'"),
+        ("a1,1006,agent,not-an-address", "email", "'not-an-address' is not an e-mail address"),
+        ("a1,1006,agent,a@b.c,extra", "", "has 5 fields, the header has 4"),
     ],
 )
-def test_each_bad_row_has_line_and_reason(row: str, reason: str) -> None:
+def test_each_bad_row_has_line_column_and_reason(row: str, column: str, reason: str) -> None:
     text = f"login,extension,roles,email\nok1,1010,agent,\n{row}\n"
     plan = parse_users_csv(text, ROLES)
     assert [r.login for r in plan.rows] == ["ok1"]
     assert len(plan.bad) == 1
-    assert plan.bad[0].line == 3
+    assert (plan.bad[0].line, plan.bad[0].column) == (3, column)
     assert reason in plan.bad[0].reason
-    assert str(plan.bad[0]).startswith("line 3: ")
+    assert str(plan.bad[0]).startswith(f"line 3: {column}: " if column else "line 3: has")
 
 
 def test_other_bad_values() -> None:
     text = "login,phone,do_not_record,password\na,fax,,\nb,,maybe,\nc,,,short\n"
     reasons = [str(b) for b in parse_users_csv(text, ROLES).bad]
     assert reasons == [
-        "line 2: phone 'fax' must be softphone or hardware",
-        "line 3: do_not_record 'maybe' must be yes or no",
-        "line 4: password must have at least 8 characters",
+        "line 2: phone: 'fax' must be softphone or hardware",
+        "line 3: do_not_record: 'maybe' must be yes or no",
+        "line 4: password: must have at least 8 characters",
     ]
 
 
 def test_duplicates_inside_the_file() -> None:
     text = "login,extension\na,1001\nb,1001\na,1002\n"
     reasons = [str(b) for b in parse_users_csv(text, ROLES).bad]
-    assert reasons == ["line 3: extension 1001 already on line 2", "line 4: login 'a' already on line 2"]
+    assert reasons == ["line 3: extension: 1001 already on line 2", "line 4: login: 'a' already on line 2"]
 
 
 def test_quoted_field_over_two_lines_counts_lines_right() -> None:
@@ -86,12 +86,12 @@ def test_quoted_field_over_two_lines_counts_lines_right() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("", "empty"),
-        ("login,colour\n", "unknown column 'colour'"),
-        ("extension\n1001\n", "no 'login' column"),
-        ("login,login\n", "twice"),
+        ("", "^u.csv: the CSV file is empty$"),
+        ("login,colour\n", "^u.csv:1: header: unknown column 'colour'"),
+        ("extension\n1001\n", "^u.csv:1: header: there is no 'login' column$"),
+        ("login,login\n", "^u.csv:1: header: a column appears twice$"),
     ],
 )
 def test_file_level_errors(text: str, message: str) -> None:
     with pytest.raises(UsersImportError, match=message):
-        parse_users_csv(text, ROLES)
+        parse_users_csv(text, ROLES, "u.csv")
