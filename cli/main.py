@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import click
 
@@ -13,14 +15,16 @@ from okc.errors import OkcError
 # Every `okc` command: its name and where it lives ("module:attribute"). A command module adds one line.
 # Modules are imported only when their command runs (or `--help` lists them), so `okc validate` does not
 # pay for SQLAlchemy/Alembic and `okc db` does not pay for SciPy.
-COMMANDS: dict[str, str] = {
-    "db": "okc.cli.db:db",
-    "erlang": "okc.cli.erlang:erlang",
-    "init": "okc.cli.init:init",
-    "schema": "okc.cli.config:schema",
-    "users": "okc.cli.users:users",
-    "validate": "okc.cli.config:validate",
-}
+COMMANDS: Mapping[str, str] = MappingProxyType(
+    {
+        "db": "okc.cli.db:db",
+        "erlang": "okc.cli.erlang:erlang",
+        "init": "okc.cli.init:init",
+        "schema": "okc.cli.config:schema",
+        "users": "okc.cli.users:users",
+        "validate": "okc.cli.config:validate",
+    }
+)
 
 
 class OkcGroup(click.Group):
