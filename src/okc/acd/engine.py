@@ -9,6 +9,7 @@ caused, in order.
 from __future__ import annotations
 
 import heapq
+import math
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -26,6 +27,7 @@ from okc.acd.events import (
     AgentStateChanged,
     DialCallback,
     InteractionStateChanged,
+    IntervalClosed,
     NotifyAgent,
     OutboundReserved,
     RingAgent,
@@ -48,7 +50,7 @@ from okc.acd.states import (
     check_agent_transition,
     check_interaction_transition,
 )
-from okc.acd.stats import Statistics
+from okc.acd.stats import INTERVALS, Statistics
 from okc.acd.views import EngineViews
 from okc.ids import InteractionId
 
@@ -57,6 +59,8 @@ __all__ = ["AcdEngine"]
 _A = AgentState
 _I = InteractionState
 _RING, _ACW, _MAXWAIT, _NOTIFY = range(4)
+_CLOSE = min(INTERVALS)  # statistics intervals end on multiples of 15 minutes
+_LONGEST = max(INTERVALS)
 
 
 class AcdEngine(EngineViews):
@@ -80,15 +84,25 @@ class AcdEngine(EngineViews):
         self._ended: Counter[InteractionState] = Counter()
         self._offered = 0
         self._out: list[AcdEvent] = []
+        self._next_close: float | None = None  # the next statistics interval boundary, while one is open
+        self._close_until = 0.0  # the end of the longest interval that has figures
         self.stats = Statistics({name: s.policy for name, s in self._services.items()})
 
     # ----- plumbing -------------------------------------------------------------------------------------
 
     def _advance(self, now: float) -> None:
+        """Move the clock to now, closing every statistics interval that ended by then (at its boundary)."""
         if not now >= self._now:
             raise AcdError(f"time went backwards: {now!r} after {self._now!r}")
-        self._now = now
         self._out = []
+        while self._next_close is not None and self._next_close <= now:
+            boundary = self._next_close
+            self._now = boundary
+            for interval in self.stats.close(boundary):
+                self._out.append(IntervalClosed(interval, boundary))
+            live = self._calls or any(a.state is not _A.LOGGED_OUT for a in self._agents.values())
+            self._next_close = boundary + _CLOSE if live or boundary < self._close_until else None
+        self._now = now
 
     def _flush(self) -> list[AcdEvent]:
         out, self._out = self._out, []
@@ -96,6 +110,9 @@ class AcdEngine(EngineViews):
 
     def _emit(self, event: AcdEvent) -> None:
         self._out.append(event)
+        if self._next_close is None:  # the open intervals have figures now: close them when they end
+            self._next_close = math.floor(self._now / _CLOSE) * _CLOSE + _CLOSE
+        self._close_until = math.floor(self._now / _LONGEST) * _LONGEST + _LONGEST
         alert = self.stats.record(event)
         if alert is not None:
             self._out.append(alert)
@@ -293,7 +310,8 @@ class AcdEngine(EngineViews):
             raise AcdError(f"agent {agent!r} is already logged in")
         a.skills = check_skills(skills)
         a.groups = tuple(groups)
-        self.stats.set_groups(agent, a.groups)
+        served = [s.name for k, v in a.skills.items() if v > 0 for s in self._by_skill.get(k, ())]
+        self.stats.set_agent(agent, a.groups, served)
         self._set_agent(a, _A.NOT_READY, "login")
         return self._flush()
 
@@ -593,15 +611,19 @@ class AcdEngine(EngineViews):
         return c.state is _I.WAITING and not c.notified and c.notify_at == when
 
     def get_timer(self) -> float | None:
-        """When handle_timer must next be called, or None."""
+        """When handle_timer must next be called (a limit, a notification or an interval's end), or None."""
         while self._timers and not self._due(self._timers[0]):
             heapq.heappop(self._timers)
-        return self._timers[0][0] if self._timers else None
+        when = self._timers[0][0] if self._timers else None
+        if self._next_close is not None and (when is None or self._next_close < when):
+            return self._next_close
+        return when
 
     def handle_timer(self, now: float) -> list[AcdEvent]:
-        """Act on every timer due by now: ring limits, maximum waits, ACW limits and ACW notifications."""
+        """Act on every timer due by now: interval ends, ring limits, maximum waits, ACW limits and
+        notifications."""
         self._advance(now)
-        out: list[AcdEvent] = []
+        out: list[AcdEvent] = self._flush()
         while self._timers and self._timers[0][0] <= now:
             entry = heapq.heappop(self._timers)
             if not self._due(entry):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from okc.acd.figures import ClosedInterval
 from okc.acd.policy import Media
 from okc.acd.states import AgentState, InteractionState
 from okc.ids import InteractionId
@@ -14,6 +15,7 @@ __all__ = [
     "AgentStateChanged",
     "DialCallback",
     "InteractionStateChanged",
+    "IntervalClosed",
     "NotifyAgent",
     "OutboundReserved",
     "RingAgent",
@@ -119,6 +121,14 @@ class ServiceLevelAlert:
     time: float
 
 
+@dataclass(frozen=True, slots=True)
+class IntervalClosed:
+    """A 15/30/60-minute statistics interval ended: its figures per service, agent and group, to store."""
+
+    interval: ClosedInterval
+    time: float
+
+
 AcdEvent = (
     AgentStateChanged
     | InteractionStateChanged
@@ -128,4 +138,5 @@ AcdEvent = (
     | AddToDoNotCall
     | OutboundReserved
     | ServiceLevelAlert
+    | IntervalClosed
 )

@@ -2,8 +2,10 @@
 
 Service level is the guide's: calls answered within the threshold / (answered + abandoned), where abandons
 inside the threshold ("short abandons") are counted or left out as the service's policy says. Figures are
-kept live (since start), per 15/30/60-minute interval (by the time each event happened) and per agent and
-group. Snapshots are frozen values, ready to store.
+kept live (since start) and per 15/30/60-minute interval (by the time each event happened), per service,
+agent and group. Agent state time is split at interval boundaries, so each interval's occupancy is its own;
+close(boundary) accounts the states still running up to the boundary and returns the intervals that end
+there as frozen snapshots, ready to store.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from okc.acd.events import AcdEvent, AgentStateChanged, InteractionStateChanged, ServiceLevelAlert
+from okc.acd.figures import AgentSnapshot, ClosedInterval, ServiceSnapshot
 from okc.acd.policy import ServicePolicy
 from okc.acd.states import AgentState, InteractionState
 
-__all__ = ["INTERVALS", "AgentSnapshot", "Counters", "ServiceSnapshot", "Statistics"]
+__all__ = ["INTERVALS", "AgentSnapshot", "ClosedInterval", "Counters", "ServiceSnapshot", "Statistics"]
 
 INTERVALS = (900, 1800, 3600)  # seconds: 15, 30 and 60 minutes
 _RECENT = 100  # handled calls the recent talk/ACW means are taken over
@@ -64,45 +66,6 @@ class Counters:
         return work / available if available > 0 else None
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceSnapshot:
-    """A service's figures over one span (live, or one interval starting at start, length seconds long)."""
-
-    service: str
-    start: float
-    length: float | None
-    offered: int
-    answered: int
-    answered_within: int
-    abandoned: int
-    abandoned_short: int
-    turned_away: int
-    voicemail: int
-    called_back: int
-    service_level: float | None
-    asa: float | None
-    aht: float | None
-    abandonment_rate: float | None
-    occupancy: float | None
-    calls_waiting: int = 0
-    longest_wait: float = 0.0
-    agents_by_state: tuple[tuple[AgentState, int], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class AgentSnapshot:
-    """One agent's (or group's) figures: calls handled, AHT parts and occupancy."""
-
-    name: str
-    handled: int
-    talk: float
-    hold: float
-    acw: float
-    aht: float | None
-    occupancy: float | None
-    state_time: tuple[tuple[AgentState, float], ...]
-
-
 def _ratio(a: float, b: float) -> float | None:
     return a / b if b else None
 
@@ -115,14 +78,45 @@ class Statistics:
         self._live = {name: Counters() for name in self._policies}
         self._intervals: dict[tuple[str, int, int], Counters] = {}
         self._agents: dict[str, Counters] = {}
+        self._agent_intervals: dict[tuple[str, int, int], Counters] = {}
         self._groups: dict[str, tuple[str, ...]] = {}
+        self._serves: dict[str, frozenset[str]] = {}  # agent → services they have the skill for
+        self._open: dict[str, tuple[AgentState, float]] = {}  # agent → state, accounted up to
         self._below: dict[str, bool] = dict.fromkeys(self._policies, False)
         self._talk: deque[float] = deque(maxlen=_RECENT)
         self._acw: deque[float] = deque(maxlen=_RECENT)
 
-    def set_groups(self, agent: str, groups: Iterable[str]) -> None:
-        """Say which groups an agent's figures add to."""
+    def set_agent(self, agent: str, groups: Iterable[str], services: Iterable[str] = ()) -> None:
+        """Say which groups an agent's figures add to and which services' occupancy their time counts in."""
         self._groups[agent] = tuple(groups)
+        self._serves[agent] = frozenset(services)
+
+    def _agent_buckets(self, agent: str, time: float) -> list[Counters]:
+        out = [self._agent(agent)]
+        for length in INTERVALS:
+            key = (agent, length, math.floor(time / length) * length)
+            bucket = self._agent_intervals.get(key)
+            if bucket is None:
+                bucket = self._agent_intervals[key] = Counters()
+            out.append(bucket)
+        return out
+
+    def _state_span(self, agent: str, state: AgentState, start: float, end: float) -> None:
+        """Add [start, end) in state to the agent's live figures and to each interval it overlaps."""
+        if state is AgentState.LOGGED_OUT or not end > start:
+            return
+        live = self._agent(agent)
+        live.state_time[state] = live.state_time.get(state, 0.0) + (end - start)
+        for length in INTERVALS:
+            t = start
+            while t < end:
+                first = math.floor(t / length) * length
+                stop = min(end, first + length)
+                bucket = self._agent_intervals.get((agent, length, first))
+                if bucket is None:
+                    bucket = self._agent_intervals[(agent, length, first)] = Counters()
+                bucket.state_time[state] = bucket.state_time.get(state, 0.0) + (stop - t)
+                t = stop
 
     def _buckets(self, service: str, time: float) -> list[Counters]:
         out = [self._live[service]]
@@ -171,20 +165,25 @@ class Statistics:
                 c.talk += e.talk
                 c.hold += e.hold
         if e.old is InteractionState.CONNECTED and e.agent is not None:
-            a = self._agent(e.agent)
-            a.handled += 1
-            a.talk += e.talk
-            a.hold += e.hold
+            for a in self._agent_buckets(e.agent, e.time):
+                a.handled += 1
+                a.talk += e.talk
+                a.hold += e.hold
             self._talk.append(e.talk + e.hold)
         if new in (InteractionState.CONNECTED, InteractionState.ABANDONED):
             return self._check_alert(e.service, e.time)
         return None
 
     def _agent_state(self, e: AgentStateChanged) -> None:
-        a = self._agent(e.agent)
-        a.state_time[e.old] = a.state_time.get(e.old, 0.0) + e.duration
+        _, since = self._open.get(e.agent, (e.old, e.time - e.duration))
+        self._state_span(e.agent, e.old, since, e.time)
+        if e.new is AgentState.LOGGED_OUT:
+            self._open.pop(e.agent, None)
+        else:
+            self._open[e.agent] = (e.new, e.time)
         if e.old is AgentState.AFTER_CALL_WORK:
-            a.acw += e.duration
+            for a in self._agent_buckets(e.agent, e.time):
+                a.acw += e.duration
             self._acw.append(e.duration)
             if e.service is not None and e.service in self._live:
                 for c in self._buckets(e.service, e.time):
@@ -211,7 +210,9 @@ class Statistics:
         """Mean after-call work of the last calls handled."""
         return sum(self._acw) / len(self._acw) if self._acw else None
 
-    def _snapshot(self, service: str, c: Counters, start: float, length: float | None) -> ServiceSnapshot:
+    def _snapshot(
+        self, service: str, c: Counters, start: float, length: float | None, occupancy: float | None = None
+    ) -> ServiceSnapshot:
         policy = self._policies[service]
         return ServiceSnapshot(
             service=service,
@@ -229,7 +230,7 @@ class Statistics:
             asa=_ratio(c.wait_answered, c.answered),
             aht=_ratio(c.talk + c.hold + c.acw, c.handled),
             abandonment_rate=_ratio(c.abandoned, c.offered),
-            occupancy=None,  # per service it comes from the agents serving it (the engine's live snapshot)
+            occupancy=occupancy,  # from the agents serving it: the engine's live snapshot, or close()
         )
 
     def live(self, service: str) -> ServiceSnapshot:
@@ -247,16 +248,56 @@ class Statistics:
         keys = sorted(k for k in self._intervals if k[1] == length)
         return [self._snapshot(s, self._intervals[(s, n, t)], float(t), float(n)) for s, n, t in keys]
 
-    def agent(self, name: str) -> AgentSnapshot:
-        """One agent's figures."""
-        return self._agent_snapshot(name, [self._agents.get(name, Counters())])
+    def agent(self, name: str, length: int | None = None, time: float = 0.0) -> AgentSnapshot:
+        """One agent's figures: live, or for the length-second interval holding time."""
+        return self._agent_snapshot(name, [self._agent_counters(name, length, time)])
 
-    def group(self, name: str) -> AgentSnapshot:
-        """A group's figures: the sum over its agents."""
+    def group(self, name: str, length: int | None = None, time: float = 0.0) -> AgentSnapshot:
+        """A group's figures (summed over its agents): live, or for the length-second interval at time."""
         members = [
-            self._agents[a] for a, groups in self._groups.items() if name in groups and a in self._agents
+            self._agent_counters(a, length, time) for a, groups in self._groups.items() if name in groups
         ]
         return self._agent_snapshot(name, members)
+
+    def _agent_counters(self, agent: str, length: int | None, time: float) -> Counters:
+        if length is None:
+            return self._agents.get(agent, Counters())
+        return self._agent_intervals.get((agent, length, math.floor(time / length) * length), Counters())
+
+    def close(self, boundary: float) -> list[ClosedInterval]:
+        """Account running agent states up to boundary; return every interval length that ends there.
+
+        Call it at each 15-minute boundary, before any event at or after it (the engine does)."""
+        for agent, (state, since) in self._open.items():
+            self._state_span(agent, state, since, boundary)
+            self._open[agent] = (state, boundary)
+        out = []
+        for length in INTERVALS:
+            if boundary % length:
+                continue
+            start = int(boundary) - length
+            agents = sorted(a for a, n, t in self._agent_intervals if n == length and t == start)
+            counters = {a: self._agent_intervals[(a, length, start)] for a in agents}
+            services = []
+            for service in sorted(self._policies):
+                serving = [c for a, c in counters.items() if service in self._serves.get(a, ())]
+                occupancy = self._agent_snapshot(service, serving).occupancy
+                bucket = self._intervals.get((service, length, start), Counters())
+                services.append(self._snapshot(service, bucket, float(start), float(length), occupancy))
+            groups = sorted({g for a in agents for g in self._groups.get(a, ())})
+            out.append(
+                ClosedInterval(
+                    length=length,
+                    start=float(start),
+                    services=tuple(services),
+                    agents=tuple(self._agent_snapshot(a, [counters[a]]) for a in agents),
+                    groups=tuple(
+                        self._agent_snapshot(g, [counters[a] for a in agents if g in self._groups.get(a, ())])
+                        for g in groups
+                    ),
+                )
+            )
+        return out
 
     @staticmethod
     def _agent_snapshot(name: str, members: list[Counters]) -> AgentSnapshot:
