@@ -14,6 +14,12 @@ events: DialogConfirmed, DialogTerminated, TargetRefreshed, ReInviteReceived (.h
 ByeReceived, OptionsReceived, DtmfReceived (INFO dtmf-relay), RequestReceivedInDialog (REFER, NOTIFY ...);
 session timers (okc.sip.session_timer): RefreshDue, SessionExpired; 100rel (okc.sip.prack): PrackTimedOut.
 Transfer (okc.sip.refer: ReferTo, Replaces, sipfrag NOTIFY) and caller ID (okc.sip.identity) are helpers.
+
+Registrar and location service (`Registrar`, `LocationService`, okc.sip.registrar; events PhoneRegistered,
+PhoneUnregistered), registration toward providers and OPTIONS keep-alive (`OutboundRegistration`,
+`KeepAlive`, okc.sip.outbound; events TrunkRegistered, TrunkRegistrationFailed, TrunkUnregistered, PeerUp,
+PeerDown), the toll-fraud gate and authentication ban (`RequestGate`, `AuthBan`, okc.sip.security) and
+RFC 3263 server location (`ServerLocator`, okc.sip.resolver).
 """
 
 from __future__ import annotations
@@ -48,9 +54,21 @@ from okc.sip.layer import (
     TxEvent,
 )
 from okc.sip.message import Message, Request, Response, parse_message, response_to
+from okc.sip.outbound import (
+    KeepAlive,
+    OutboundRegistration,
+    PeerDown,
+    PeerUp,
+    TrunkRegistered,
+    TrunkRegistrationFailed,
+    TrunkUnregistered,
+)
 from okc.sip.prack import ReliableProvisionals
 from okc.sip.refer import ReferTo, Replaces
+from okc.sip.registrar import LocationService, PhoneRegistered, PhoneUnregistered, Registrar
+from okc.sip.resolver import ServerLocator
 from okc.sip.sdp import Direction, LocalMedia, SdpError, SessionDescription, answer, make_offer
+from okc.sip.security import AuthBan, RequestGate
 from okc.sip.session_timer import SessionExpires, SessionTimer
 from okc.sip.timers import Timer, TimerConfig
 from okc.sip.transaction import Kind, State, Transaction
@@ -63,6 +81,7 @@ __all__ = [
     "AbsoluteUri",
     "Address",
     "AuthAccepted",
+    "AuthBan",
     "AuthChallenged",
     "AuthError",
     "AuthFailed",
@@ -80,20 +99,30 @@ __all__ = [
     "DigestServer",
     "Direction",
     "Headers",
+    "KeepAlive",
     "Kind",
     "LocalMedia",
+    "LocationService",
     "Message",
     "MessageDropped",
     "NameAddr",
+    "OutboundRegistration",
     "Params",
+    "PeerDown",
+    "PeerUp",
+    "PhoneRegistered",
+    "PhoneUnregistered",
     "ReferTo",
+    "Registrar",
     "ReliableProvisionals",
     "Replaces",
     "Request",
+    "RequestGate",
     "RequestReceived",
     "Response",
     "ResponseReceived",
     "SdpError",
+    "ServerLocator",
     "SessionDescription",
     "SessionExpires",
     "SessionTimer",
@@ -113,6 +142,9 @@ __all__ = [
     "TransactionTerminated",
     "TransactionTimedOut",
     "TransportFailed",
+    "TrunkRegistered",
+    "TrunkRegistrationFailed",
+    "TrunkUnregistered",
     "TxEvent",
     "Uri",
     "Via",

@@ -12,9 +12,8 @@ from __future__ import annotations
 import enum
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from okc.config.telephony import Transport as ConfigTransport
-from okc.config.telephony import Trunk
 from okc.sip.auth import AuthError, DigestClient
 from okc.sip.errors import SipError, SipParseError
 from okc.sip.headers import NameAddr, Via
@@ -23,6 +22,9 @@ from okc.sip.message import Request, Response
 from okc.sip.registrar import contact_key
 from okc.sip.resolver import SipTransport, Target
 from okc.sip.uri import Params, SipUri
+
+if TYPE_CHECKING:
+    from okc.config.telephony import Trunk
 
 __all__ = [
     "BackOff",
@@ -176,7 +178,7 @@ class OutboundRegistration:
         if trunk.username is None:
             raise OutboundError(f"trunk {trunk.name} has no username to register with")
         transport = SipTransport(trunk.transport.value)
-        scheme = "sips" if trunk.transport is ConfigTransport.TLS else "sip"
+        scheme = "sips" if transport is SipTransport.TLS else "sip"
         port = None if trunk.port == transport.default_port else trunk.port
         registrar = SipUri(trunk.host, None, None, port, _transport_param(transport), scheme=scheme)
         aor = SipUri(trunk.host, trunk.username, scheme=scheme)

@@ -14,14 +14,17 @@ import math
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from okc.config import CenterConfig
 from okc.sip.auth import AuthAccepted, AuthChallenged, DigestAlgorithm, DigestServer
 from okc.sip.errors import SipError, SipParseError
 from okc.sip.headers import NameAddr
 from okc.sip.layer import Address
 from okc.sip.message import Request, Response, response_to
 from okc.sip.uri import Params, SipUri, Uri, unescape
+
+if TYPE_CHECKING:
+    from okc.config import CenterConfig
 
 __all__ = [
     "Account",

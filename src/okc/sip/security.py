@@ -13,13 +13,15 @@ import ipaddress
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from okc.config import CenterConfig
-from okc.config.telephony import TrunkAuth
 from okc.sip.auth import AuthAccepted, AuthChallenged, DigestServer
 from okc.sip.errors import SipError
 from okc.sip.layer import Address
 from okc.sip.message import Request, Response, response_to
+
+if TYPE_CHECKING:
+    from okc.config import CenterConfig
 
 __all__ = [
     "AddressBanned",
@@ -226,11 +228,11 @@ class RequestGate:
     def from_config(
         cls, center: CenterConfig, digest: DigestServer, *, ban: AuthBan | None = None
     ) -> RequestGate:
-        """The gate for the center's static-IP trunks."""
+        """The gate trusting every trunk's allowed_addresses (static_ip trunks must have some)."""
         trunks = [
             TrustedTrunk.parse(t.name, t.allowed_addresses)
             for t in center.telephony.trunks
-            if t.auth is TrunkAuth.STATIC_IP or t.allowed_addresses
+            if t.allowed_addresses
         ]
         return cls(digest, trunks, ban=ban)
 
