@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from okc.sip.errors import SipParseError
-from okc.sip.uri import Params, SipUri, Uri, parse_host, parse_uri
+from okc.sip.uri import _HOSTNAME, Params, SipUri, Uri, _checked_params, parse_host, parse_uri
 
 __all__ = [
     "COMPACT_FORMS",
@@ -65,6 +65,18 @@ _WS = " \t"
 NO_PARAMS = Params()
 _URI_DELIMS = frozenset(' \t"<>')
 _WS_SET = frozenset(_WS)
+_new = object.__new__
+
+# Fast paths: regexes for the usual spelling of a header value (no optional whitespace, escapes or IPv6).
+# Whatever one of them takes, the general parser below it would take with the same result; anything else
+# goes to the general parser, which decides.
+_TOK = r"[A-Za-z0-9\-.!%*_+`'~]+"
+_PVAL = r"[A-Za-z0-9\-.!%*_+`'~:\[\]]+"
+_FAST_PARAMS = rf'((?:;{_TOK}(?:=(?:{_PVAL}|"[^"\\<]*"))?)*)'
+_FAST_NAME_ADDR_RE = re.compile(
+    rf'(?:"([^"\\]*)"|({_TOK}(?: {_TOK})*))?[ \t]*<([^ \t"<>]+)>{_FAST_PARAMS}|([^ \t"<>;?,]+){_FAST_PARAMS}'
+)
+_FAST_VIA_RE = re.compile(rf"SIP/2\.0/({_TOK}) ({_HOSTNAME})(?::([0-9]{{1,5}}))?((?:;{_TOK}(?:={_PVAL})?)*)")
 
 
 def canonical_key(name: str) -> str:
@@ -281,6 +293,27 @@ class NameAddr:
     def parse(cls, text: str) -> NameAddr:
         """Parse one element (not a list); SipParseError(400) when malformed."""
         text = text.strip(_WS)
+        m = _FAST_NAME_ADDR_RE.fullmatch(text)
+        if m is not None:
+            quoted, words, uri_text, ptext, spec_text, spec_ptext = m.groups()
+            if uri_text is None:
+                uri_text, ptext = spec_text, spec_ptext
+            if not ptext:
+                params = NO_PARAMS
+            elif '"' in ptext:
+                params = parse_generic_params(ptext)
+            else:
+                params = _checked_params(ptext)
+            value: NameAddr = _new(cls)
+            _NA_URI(value, parse_uri(uri_text))
+            _NA_DISPLAY(value, quoted if words is None else words)
+            _NA_PARAMS(value, params)
+            return value
+        return cls._parse_general(text)
+
+    @classmethod
+    def _parse_general(cls, text: str) -> NameAddr:
+        """NameAddr.parse for every spelling (text already stripped)."""
         display: str | None = None
         if text.startswith('"'):
             end = _scan_quoted(text, 0)
@@ -350,6 +383,8 @@ class NameAddr:
         return f"{name}<{self.uri}>{self.params}"
 
 
+_NA_URI, _NA_DISPLAY, _NA_PARAMS = (NameAddr.__dict__[n].__set__ for n in ("uri", "display_name", "params"))
+
 _VIA_RE = re.compile(
     r"([^\s/;]+)[ \t]*/[ \t]*([^\s/;]+)[ \t]*/[ \t]*([^\s/;]+)[ \t]+"
     r"(\[[^\]]*\]|[^\s:;\[]+)(?:[ \t]*:[ \t]*([^\s;]*))?[ \t]*(;.*)?"
@@ -370,6 +405,18 @@ class Via:
     def parse(cls, text: str) -> Via:
         """Parse one Via element (not a list)."""
         text = text.strip(_WS)
+        m = _FAST_VIA_RE.fullmatch(text)
+        if m is not None:
+            transport, host, port_text, ptext = m.groups()
+            port = None if port_text is None else int(port_text)
+            if port is None or port <= 65535:
+                via: Via = _new(cls)
+                _VIA_TRANSPORT(via, transport.upper())
+                _VIA_HOST(via, host)
+                _VIA_PORT(via, port)
+                _VIA_PARAMS(via, _checked_params(ptext) if ptext else NO_PARAMS)
+                _VIA_PROTOCOL(via, "SIP/2.0")
+                return via
         if text.startswith("SIP/2.0/"):  # the usual spelling: no regex needed
             transport, sp, rest = text[8:].partition(" ")
             sent_by, semi, ptext = rest.partition(";")
@@ -424,6 +471,11 @@ class Via:
     def __str__(self) -> str:
         port = "" if self.port is None else f":{self.port}"
         return f"{self.protocol}/{self.transport} {self.host}{port}{self.params}"
+
+
+_VIA_TRANSPORT, _VIA_HOST, _VIA_PORT, _VIA_PARAMS, _VIA_PROTOCOL = (
+    Via.__dict__[n].__set__ for n in ("transport", "host", "port", "params", "protocol")
+)
 
 
 @dataclass(frozen=True, slots=True)
