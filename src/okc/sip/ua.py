@@ -13,6 +13,8 @@ with a randomised retry (§14.1); re-INVITE/UPDATE answered from our last SDP (h
 reliable provisionals and 200 to the peer's PRACKs (RFC 3262); session timer refreshes and expiry
 (RFC 4028); 202 to REFER; 200 to OPTIONS; digest retry on 401/407 with the optional `DigestClient`.
 A `request_filter(request, source, now)` may answer any new out-of-dialog request first (auth, security).
+Out-of-dialog methods in `surfaced` (REGISTER, MESSAGE, SUBSCRIBE, PUBLISH by default) come out as
+OutOfDialogRequest for the owner to `respond` to; any other is refused 405/501 at once.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ __all__ = ["CallState", "RequestFilter", "UserAgentCore"]
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY, PRACK"
 SUPPORTED = ("100rel", "timer", "replaces")
 UDP_LIMIT = 1300  # RFC 3261 §18.1.1: MTU 1500 − 200; larger requests go over TCP
+_KNOWN = frozenset({"REGISTER", "MESSAGE", "SUBSCRIBE", "PUBLISH"})
 _DIALOG_ONLY = frozenset({"BYE", "PRACK", "UPDATE", "INFO", "NOTIFY", "REFER"})
 
 #: Answers a new out-of-dialog request itself (a challenge, a 403) or lets it pass with None.
@@ -132,6 +135,7 @@ class _Call:
     announced_hold: bool = False
     remote_hold: bool = False
     glare_at: float | None = None
+    abandon_at: float | None = None  # our CANCEL got no final response for the INVITE: give up (§9.1)
     session: SessionTimer | None = None
     refer_seq: int = 0
 
@@ -143,6 +147,8 @@ class _Call:
             times.append(t)
         if self.glare_at is not None:
             times.append(self.glare_at)
+        if self.abandon_at is not None:
+            times.append(self.abandon_at)
         if self.session is not None and (t := self.session.get_timer()) is not None:
             times.append(t)
         return min(times) if times else None
@@ -183,6 +189,7 @@ class UserAgentCore:
         min_se: int = 90,
         user_agent: str = "okc",
         large_over_tcp: bool = False,
+        surfaced: frozenset[str] = frozenset({"REGISTER", "MESSAGE", "SUBSCRIBE", "PUBLISH"}),
     ) -> None:
         self.local = local
         self.transport = transport.upper()
@@ -196,6 +203,7 @@ class UserAgentCore:
         self.min_se = min_se
         self.user_agent = user_agent
         self.large_over_tcp = large_over_tcp
+        self.surfaced = surfaced
         self._rng = rng
         params = Params() if self.transport == "UDP" else Params((("transport", self.transport.lower()),))
         self.contact = NameAddr(SipUri(local[0], user, None, local[1], params))
@@ -398,7 +406,7 @@ class UserAgentCore:
             body=body,
             content_type=content_type,
         )
-        self.layer.send_response(response, now)
+        self._send_response(response, now)
 
     def _get(self, ref: CallRef) -> _Call:
         call = self._calls.get(ref)
@@ -421,6 +429,8 @@ class UserAgentCore:
                 self._send_cancel(call, now)
         elif call.state is CallState.INCOMING:
             self.reject(ref, 603, now)
+        elif call.state is CallState.ACCEPTED and call.uas_2xx is not None:
+            call.hangup_requested = True  # §15: no BYE before the ACK (or its timeout)
         else:
             self._bye(call, now)
             self._end(call, EndReason.LOCAL_BYE)
@@ -446,6 +456,7 @@ class UserAgentCore:
         key = self.layer.send_request(cancel, call.address, now)
         self._client[key] = _Pending(call, "CANCEL", cancel)
         call.cancel_sent = True
+        call.abandon_at = now + self.timers.timeout
 
     def _send_in_dialog(self, call: _Call, request: Request, purpose: str, now: float) -> None:
         key = self.layer.send_request(request, call.address, now)
@@ -544,7 +555,7 @@ class UserAgentCore:
         response = self._uas_response(call, status, sdp=sdp)
         sends = call.prov.send(response, now) if call.prov is not None else [response]
         for item in sends:
-            self.layer.send_response(item, now)
+            self._send_response(item, now)
 
     def answer(self, ref: CallRef, sdp: SessionDescription | None, now: float) -> None:
         """Answer an incoming call 200 OK with `sdp`; retransmitted until the ACK (CallEstablished)."""
@@ -558,7 +569,7 @@ class UserAgentCore:
             call.prov.final_sent()
             call.prov = None
         response = self._uas_response(call, 200, extra, sdp)
-        self.layer.send_response(response, now)
+        self._send_response(response, now)
         call.local_sdp = sdp
         assert call.dialog is not None
         call.dialog.confirm()
@@ -580,7 +591,7 @@ class UserAgentCore:
             raise SipStateError(f"{status} is not a failure status")
         if call.prov is not None:
             call.prov.final_sent()
-        self.layer.send_response(self._uas_response(call, status, extra), now)
+        self._send_response(self._uas_response(call, status, extra), now)
         self._end(call, EndReason.REJECTED, status)
 
     # --- internals: dispatch ----------------------------------------------------------------------------
@@ -622,7 +633,7 @@ class UserAgentCore:
     def _dispatch(self, event: object, now: float) -> None:
         if isinstance(event, RequestReceived):
             if event.request.method == "ACK" or event.key is None:
-                self._on_ack(event.request)
+                self._on_ack(event.request, now)
             elif event.request.method == "CANCEL":
                 self._on_cancel(event.request, event.cancels, now)
             else:
@@ -668,13 +679,16 @@ class UserAgentCore:
             body=bytes(sdp) if sdp else b"",
             content_type="application/sdp" if sdp else None,
         )
+        self._send_response(response, now)
+        return response
+
+    def _send_response(self, response: Response, now: float) -> None:
         with contextlib.suppress(SipStateError):  # already answered (a late event): nothing more to say
             self.layer.send_response(response, now)
-        return response
 
     # --- internals: requests ----------------------------------------------------------------------------
 
-    def _on_ack(self, request: Request) -> None:
+    def _on_ack(self, request: Request, now: float) -> None:
         tag = request.to.tag
         call = self._calls.get(CallRef(request.call_id, tag)) if tag else None
         if call is None or call.uas_2xx is None or request.cseq.seq != call.uas_2xx.cseq.seq:
@@ -683,6 +697,9 @@ class UserAgentCore:
         if call.state is CallState.ACCEPTED:
             call.state = CallState.ESTABLISHED
             self._emit(CallEstablished(call.ref))
+            if call.hangup_requested:
+                self._bye(call, now)
+                self._end(call, EndReason.LOCAL_BYE)
 
     def _on_cancel(self, request: Request, cancels: TransactionKey | None, now: float) -> None:
         call = self._server_invites.get(cancels) if cancels is not None else None
@@ -693,10 +710,14 @@ class UserAgentCore:
         if call.state is CallState.INCOMING:
             if call.prov is not None:
                 call.prov.final_sent()
-            self.layer.send_response(self._uas_response(call, 487), now)
+            self._send_response(self._uas_response(call, 487), now)
             self._end(call, EndReason.CANCELLED, 487)
 
     def _on_request(self, request: Request, source: Address, key: TransactionKey, now: float) -> None:
+        if request.cseq.method != request.method:  # its answer could not find its transaction: drop it
+            self._emit(MessageDropped(f"CSeq method {request.cseq.method} of a {request.method}", source))
+            self._forget(key)
+            return
         tag = request.to.tag
         if tag is not None:
             call = self._calls.get(CallRef(request.call_id, tag))
@@ -708,7 +729,7 @@ class UserAgentCore:
         if self.request_filter is not None:
             verdict = self.request_filter(request, source, now)
             if verdict is not None:
-                self.layer.send_response(verdict, now)
+                self._send_response(verdict, now)
                 return
         method = request.method
         if method == "INVITE":
@@ -719,8 +740,10 @@ class UserAgentCore:
             self._emit(OptionsReceived(request, source))
         elif method in _DIALOG_ONLY:
             self._respond(request, 481, now)
-        else:
+        elif method in self.surfaced:
             self._emit(OutOfDialogRequest(request, source, key))
+        else:  # nobody here handles it: refuse at once rather than leave the transaction waiting
+            self._respond(request, 405 if method in _KNOWN else 501, now, extra=(("Allow", ALLOW),))
 
     def _on_invite(self, request: Request, source: Address, key: TransactionKey, now: float) -> None:
         tag = self._tag()
@@ -779,7 +802,7 @@ class UserAgentCore:
             elif isinstance(event, ByeReceived):
                 self._respond(request, 200, now)
                 if call.state is CallState.INCOMING:
-                    self.layer.send_response(self._uas_response(call, 487), now)
+                    self._send_response(self._uas_response(call, 487), now)
                 self._end(call, EndReason.REMOTE_BYE)
             elif isinstance(event, DialogOptions):
                 self._respond(request, 200, now, extra=self._standard())
@@ -822,7 +845,7 @@ class UserAgentCore:
             body=bytes(answer) if answer else b"",
             content_type="application/sdp" if answer else None,
         )
-        self.layer.send_response(response, now)
+        self._send_response(response, now)
         if request.method == "INVITE":
             self._await_ack(call, response, now)
 
@@ -833,7 +856,7 @@ class UserAgentCore:
             if call.prov is not None:
                 matched, due = call.prov.receive_prack(request, now)
                 for item in due:
-                    self.layer.send_response(item, now)
+                    self._send_response(item, now)
             self._respond(request, 200 if matched else 481, now)
         elif method == "REFER":
             try:
@@ -1067,6 +1090,16 @@ class UserAgentCore:
             self._bye(call, now)
             self._end(call, EndReason.DIALOG_GONE, status)
 
+    def _forget(self, key: TransactionKey) -> None:
+        """Destroy a transaction no message can end: an INVITE client one left in Proceeding 64*T1 after
+        our CANCEL (RFC 3261 §9.1), or a server one whose request no response could match.
+
+        TransactionLayer has no public call for this yet; it keeps no other state about the key.
+        """
+        self.layer._transactions.pop(key, None)  # noqa: SLF001
+        self.layer._addresses.pop(key, None)  # noqa: SLF001
+        self._client.pop(key, None)
+
     def _on_stray(self, response: Response) -> None:
         if response.cseq.method != "INVITE" or not 200 <= response.status < 300:
             return
@@ -1084,7 +1117,10 @@ class UserAgentCore:
             if now >= call.give_up_at:  # RFC 3261 §13.3.1.4: no ACK in 64*T1 — end the dialog with BYE
                 call.uas_2xx = None
                 self._bye(call, now)
-                self._end(call, EndReason.NO_ACK, 408)
+                if call.hangup_requested:
+                    self._end(call, EndReason.LOCAL_BYE)
+                else:
+                    self._end(call, EndReason.NO_ACK, 408)
                 return
             if now >= call.rtx_at:
                 target = call.address if self.reliable else response_address(call.uas_2xx, call.address)
@@ -1097,7 +1133,13 @@ class UserAgentCore:
                     call.prov = None
                     self.reject(call.ref, 504, now)
                     return
-                self.layer.send_response(item, now)
+                self._send_response(item, now)
+        if call.abandon_at is not None and now >= call.abandon_at:
+            call.abandon_at = None
+            if call.state in (CallState.CALLING, CallState.PROCEEDING) and call.invite_key is not None:
+                self._forget(call.invite_key)
+                self._fail(call, 408, "no final response after CANCEL")
+                return
         if call.glare_at is not None and now >= call.glare_at:
             call.glare_at = None
             if (
