@@ -38,12 +38,14 @@ class _Accessors:
     _cache: dict[str, object]
 
     def _single(self, key: str) -> str:
-        lines = self.headers.get_lines(key)
-        if not lines:
+        """The value of the one line called key (a lookup key); 400 if there is none or more than one."""
+        headers = self.headers
+        positions = headers._index.get(key)
+        if positions is None:
             raise SipParseError(f"missing {key} header")
-        if len(lines) > 1:
+        if len(positions) > 1:
             raise SipParseError(f"more than one {key} header")
-        return lines[0]
+        return headers._fields[positions[0]][1]
 
     @property
     def vias(self) -> tuple[Via, ...]:
@@ -59,9 +61,10 @@ class _Accessors:
         """The topmost Via (400 if there is none); parses only that element."""
         cached = self._cache.get("top-via")
         if cached is None:
-            first = self.headers.get("via")
-            if first is None:
+            positions = self.headers._index.get("via")
+            if positions is None:
                 raise SipParseError("missing Via header")
+            first = self.headers._fields[positions[0]][1]
             cached = self._cache["top-via"] = Via.parse(split_list(first)[0] if "," in first else first)
         return cached  # type: ignore[return-value]
 
@@ -69,10 +72,12 @@ class _Accessors:
         cached = self._cache.get(key)
         if cached is None:
             value = self._single(key)
-            items = split_list(value)
-            if len(items) != 1:
-                raise SipParseError(f"{key} carries more than one value")
-            cached = NameAddr.parse(items[0])
+            if "," in value:
+                items = split_list(value)
+                if len(items) != 1:
+                    raise SipParseError(f"{key} carries more than one value")
+                value = items[0]
+            cached = NameAddr.parse(value)
             self._cache[key] = cached
         return cached  # type: ignore[return-value]
 
@@ -110,8 +115,14 @@ class _Accessors:
         """Every Contact element (empty for `Contact: *`; see contact_is_star)."""
         cached = self._cache.get("contact")
         if cached is None:
-            values = self.headers.get_all("contact")
-            cached = () if values == ["*"] else tuple(NameAddr.parse(v) for v in values)
+            positions = self.headers._index.get("contact")
+            if positions is None:
+                cached = ()
+            elif len(positions) == 1 and "," not in (line := self.headers._fields[positions[0]][1]):
+                cached = () if line == "*" else (NameAddr.parse(line),)
+            else:
+                values = self.headers.get_all("contact")
+                cached = () if values == ["*"] else tuple(NameAddr.parse(v) for v in values)
             self._cache["contact"] = cached
         return cached  # type: ignore[return-value]
 
@@ -309,6 +320,12 @@ class Response(_Accessors):
 
 Message = Request | Response
 
+_new = object.__new__
+# Slot setters: parse_message builds a Request from parts it has checked without a second validation.
+_REQ_METHOD, _REQ_URI, _REQ_HEADERS, _REQ_BODY, _REQ_VERSION, _REQ_CACHE = (
+    Request.__dict__[n].__set__ for n in ("method", "uri", "headers", "body", "version", "_cache")
+)
+
 _COPIED = ("via", "from", "to", "call-id", "cseq")
 
 
@@ -481,8 +498,19 @@ def parse_message(data: bytes) -> Request | Response:
         if is_response:
             _check_version(a, None)
             return Response(int(b), c, headers, body, a)
-        _check_version(c, 400)
-        return Request(a, parse_uri(b), headers, body, c)
+        if c != "SIP/2.0":
+            _check_version(c, 400)
+        uri = parse_uri(b)
+        if not TOKEN_CHARS.issuperset(a):
+            raise SipParseError(f"invalid method {a!r}")
+        request: Request = _new(Request)
+        _REQ_METHOD(request, a)
+        _REQ_URI(request, uri)
+        _REQ_HEADERS(request, headers)
+        _REQ_BODY(request, body)
+        _REQ_VERSION(request, c)
+        _REQ_CACHE(request, {})
+        return request
     except SipParseError as exc:
         if exc.status != err_status:
             raise SipParseError(str(exc), err_status) from None
