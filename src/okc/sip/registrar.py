@@ -233,7 +233,8 @@ class Registrar:
     """Answers REGISTER for the configured users of one realm, keeping bindings in a LocationService.
 
     A REGISTER's To user may be the login or the extension; the address-of-record is `sip:login@realm`.
-    Only the account itself may change its bindings (403 otherwise).
+    Only the account itself may change its bindings (403 otherwise). `algorithms` are the challenges
+    offered, preferred first (RFC 8760); clients that read only the first one (SIPp 3.6) need MD5 first.
     """
 
     def __init__(
@@ -246,6 +247,7 @@ class Registrar:
         settings: RegistrarSettings | None = None,
         domains: Iterable[str] | None = None,
         location: LocationService | None = None,
+        algorithms: tuple[DigestAlgorithm, ...] = (DigestAlgorithm.SHA_256, DigestAlgorithm.MD5),
     ) -> None:
         self.realm = realm
         self.settings = settings or RegistrarSettings()
@@ -265,7 +267,7 @@ class Registrar:
                 if other is not None and other.login != account.login:
                     raise RegistrarError(f"{name!r} names both {other.login!r} and {account.login!r}")
                 self._by_user[name] = account
-        self.digest = DigestServer(realm, secret, self.ha1, rng)
+        self.digest = DigestServer(realm, secret, self.ha1, rng, algorithms=algorithms)
 
     @classmethod
     def from_config(
@@ -276,6 +278,7 @@ class Registrar:
         *,
         settings: RegistrarSettings | None = None,
         domains: Iterable[str] | None = None,
+        algorithms: tuple[DigestAlgorithm, ...] = (DigestAlgorithm.SHA_256, DigestAlgorithm.MD5),
     ) -> Registrar:
         """A registrar for the center's realm and every user with digest HA1s (others cannot register)."""
         accounts = [
@@ -283,7 +286,15 @@ class Registrar:
             for u in center.users
             if u.ha1_md5 is not None or u.ha1_sha256 is not None
         ]
-        return cls(center.telephony.realm, accounts, secret, rng, settings=settings, domains=domains)
+        return cls(
+            center.telephony.realm,
+            accounts,
+            secret,
+            rng,
+            settings=settings,
+            domains=domains,
+            algorithms=algorithms,
+        )
 
     def ha1(self, username: str, algorithm: DigestAlgorithm) -> str | None:
         """The stored HA1 of a login (an HA1Lookup: a proxy-mode DigestServer for INVITEs can share it)."""

@@ -22,8 +22,10 @@ from okc.sip.message import Request, Response, response_to
 
 if TYPE_CHECKING:
     from okc.config import CenterConfig
+    from okc.sip.registrar import Registrar
 
 __all__ = [
+    "AccessFilter",
     "AddressBanned",
     "AddressUnbanned",
     "AuthBan",
@@ -284,3 +286,47 @@ class RequestGate:
     def _reject(self, request: Request, reason: str, *, trunk: str | None = None) -> GateDecision:
         response = None if request.method == "ACK" else response_to(request, 403, "Forbidden")
         return GateDecision(Verdict.REJECT, reason, response, trunk=trunk)
+
+
+class AccessFilter:
+    """The UA's `request_filter` for a server: REGISTER to the registrar, other requests through the gate.
+
+    Returns the response that answers a new out-of-dialog request itself (401/407 challenge, 403, the
+    registrar's answer) or None to let the user agent handle it. Failed REGISTER authentications count
+    toward the source's ban like failed INVITEs. Methods in `open_methods` (OPTIONS: keep-alive probes)
+    pass without credentials. A filter cannot stay silent, so a banned source is answered 403 here; to
+    drop its packets unread, the transport asks `should_drop(source, now)` before feeding the core.
+    """
+
+    def __init__(
+        self,
+        gate: RequestGate,
+        registrar: Registrar | None = None,
+        *,
+        to_trunk: Callable[[Request], bool] | None = None,
+        open_methods: frozenset[str] = frozenset({"OPTIONS"}),
+    ) -> None:
+        self.gate = gate
+        self.registrar = registrar
+        self._to_trunk = to_trunk
+        self.open_methods = open_methods
+
+    def should_drop(self, source: Address, now: float) -> bool:
+        """Whether a datagram from source is to be dropped unread (banned, and the ban action is drop)."""
+        return self.gate.ban.settings.action is BanAction.DROP and self.gate.ban.is_banned(source[0], now)
+
+    def __call__(self, request: Request, source: Address, now: float) -> Response | None:
+        if self.gate.ban.is_banned(source[0], now):
+            return response_to(request, 403, "Forbidden")
+        if request.method == "REGISTER" and self.registrar is not None:
+            outcome = self.registrar.handle_register(request, source, now)
+            if outcome.auth_failed:
+                self.gate.auth_failed(source, now)
+            return outcome.response
+        if request.method in self.open_methods:
+            return None
+        to_trunk = self._to_trunk(request) if self._to_trunk is not None else False
+        decision = self.gate.check(request, source, now, to_trunk=to_trunk)
+        if decision.verdict is Verdict.ALLOW:
+            return None
+        return decision.response or response_to(request, 403, "Forbidden")
