@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from okc.rtp.dtmf import (
+    DigitEvent,
+    DigitSource,
+    DtmfError,
+    DtmfReceiver,
+    DtmfSender,
+    OutgoingEvent,
+    TelephoneEvent,
+    digit_code,
+)
+
 # Media pieces on 16-bit PCM (tones, mixer, player, recorder, crash repair) and the RTP endpoint and relay.
 from okc.rtp.endpoint import (
     EndpointError,
@@ -24,6 +35,7 @@ from okc.rtp.g711 import (
     ulaw_encode,
     ulaw_encode_array,
 )
+from okc.rtp.goertzel import DetectorLimits, ToneDetector, dtmf_tone
 from okc.rtp.mixer import Mixer, MixerError, Role
 from okc.rtp.packet import (
     PCMA,
@@ -84,7 +96,13 @@ __all__ = [
     "CallTimeline",
     "ComfortNoise",
     "CompoundPacket",
+    "DetectorLimits",
+    "DigitEvent",
+    "DigitSource",
     "Direction",
+    "DtmfError",
+    "DtmfReceiver",
+    "DtmfSender",
     "EndpointError",
     "G711Error",
     "HeaderExtension",
@@ -92,6 +110,7 @@ __all__ = [
     "Mixer",
     "MixerError",
     "NtpClock",
+    "OutgoingEvent",
     "Player",
     "PlayerError",
     "PlayerFrame",
@@ -134,6 +153,8 @@ __all__ = [
     "SourceTracker",
     "StreamRewriter",
     "StreamStatistics",
+    "TelephoneEvent",
+    "ToneDetector",
     "ToneError",
     "ToneGenerator",
     "ToneSpec",
@@ -142,6 +163,8 @@ __all__ = [
     "alaw_encode",
     "alaw_encode_array",
     "build_report",
+    "digit_code",
+    "dtmf_tone",
     "load_prompt",
     "recover",
     "relay",
