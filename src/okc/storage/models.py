@@ -35,6 +35,7 @@ __all__ = [
     "Recording",
     "RecordingFormat",
     "SipLeg",
+    "StatScope",
     "StorageModel",
 ]
 
@@ -130,6 +131,16 @@ class QueueEventKind(enum.Enum):
     OVERFLOWED = "overflowed"
     TIMED_OUT = "timed_out"
     TRANSFERRED = "transferred"
+    VOICEMAIL = "voicemail"  # the queue limits sent the contact to voicemail (the reason says which)
+    COMPLETED = "completed"  # a connected contact ended; talk and hold are set
+
+
+class StatScope(enum.Enum):
+    """What an interval statistics row is about."""
+
+    SERVICE = "service"
+    AGENT = "agent"
+    GROUP = "group"
 
 
 class RecordingFormat(enum.Enum):
@@ -235,6 +246,9 @@ class QueueEvent(StorageModel, table=True):
     agent: str | None = Field(default=None, max_length=NAME_LENGTH)
     position: int | None = None
     waited: float | None = None  # seconds since the contact entered the queue
+    reason: str | None = Field(default=None, max_length=NAME_LENGTH)  # the ACD's words: "queue full", ...
+    talk: float | None = None  # seconds, on the completed event
+    hold: float | None = None
 
 
 class Disposition(StorageModel, table=True):
@@ -325,3 +339,43 @@ class CampaignAttempt(StorageModel, table=True):
     started_at: float
     ended_at: float | None = None
     outcome: AttemptOutcome | None = Field(default=None, sa_type=_enum(AttemptOutcome))
+
+
+class IntervalStat(StorageModel, table=True):
+    """The ACD's figures for one 15/30/60-minute interval of a service, agent or group, stored at its close.
+
+    Counts of contacts and service level fields are the service's (zero for agents and groups); handled,
+    talk, hold, after-call work and the seconds in each agent state are the agents' (for a service, over
+    the agents serving it). Ratios are None when nothing was there to divide by.
+    """
+
+    __tablename__ = "interval_stat"
+    __table_args__ = (sa.UniqueConstraint("scope", "name", "length", "start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: StatScope = Field(sa_type=_enum(StatScope))
+    name: str = Field(max_length=NAME_LENGTH, index=True)
+    length: int = Field(ge=1)  # seconds: 900, 1800 or 3600
+    start: float = Field(index=True)
+    offered: int = 0
+    answered: int = 0
+    answered_within: int = 0
+    abandoned: int = 0
+    abandoned_short: int = 0
+    turned_away: int = 0
+    voicemail: int = 0
+    called_back: int = 0
+    handled: int = 0
+    talk: float = 0.0
+    hold: float = 0.0
+    acw: float = 0.0
+    ready_time: float = 0.0
+    not_ready_time: float = 0.0
+    reserved_time: float = 0.0
+    busy_time: float = 0.0
+    acw_time: float = 0.0
+    service_level: float | None = None
+    asa: float | None = None
+    aht: float | None = None
+    abandonment_rate: float | None = None
+    occupancy: float | None = None

@@ -28,6 +28,7 @@ from okc.storage.models import (
     Direction,
     Disposition,
     Interaction,
+    IntervalStat,
     QaEvaluation,
     QaScore,
     QueueEvent,
@@ -35,6 +36,7 @@ from okc.storage.models import (
     Recording,
     RecordingFormat,
     SipLeg,
+    StatScope,
 )
 
 __all__ = [
@@ -47,12 +49,15 @@ __all__ = [
     "finish_campaign_attempt",
     "finish_interaction",
     "finish_leg",
+    "interval_stats",
     "load_campaign_records",
+    "queue_events",
     "record_agent_state",
     "record_call",
     "record_campaign_attempt",
     "record_disposition",
     "record_interaction",
+    "record_interval_stats",
     "record_leg",
     "record_qa_evaluation",
     "record_queue_event",
@@ -230,8 +235,11 @@ def record_queue_event(
     agent: str | None = None,
     position: int | None = None,
     waited: float | None = None,
+    reason: str | None = None,
+    talk: float | None = None,
+    hold: float | None = None,
 ) -> QueueEvent:
-    """Record a step of a contact through a service's queue."""
+    """Record a step of a contact through a service's queue (talk and hold when a connected one ends)."""
     row = QueueEvent(
         interaction_id=str(interaction),
         service=service,
@@ -240,10 +248,77 @@ def record_queue_event(
         agent=agent,
         position=position,
         waited=waited,
+        reason=reason,
+        talk=talk,
+        hold=hold,
     )
     with db.session() as session:
         session.add(row)
     return row
+
+
+def queue_events(
+    db: Database, *, service: str | None = None, since: float | None = None, until: float | None = None
+) -> list[QueueEvent]:
+    """Queue events in time order, optionally of one service and limited to [since, until)."""
+    query = select(QueueEvent)
+    if service is not None:
+        query = query.where(QueueEvent.service == service)
+    if since is not None:
+        query = query.where(QueueEvent.at >= since)
+    if until is not None:
+        query = query.where(QueueEvent.at < until)
+    with db.session() as session:
+        return list(session.exec(query.order_by(col(QueueEvent.at), col(QueueEvent.id))))
+
+
+def record_interval_stats(db: Database, rows: Iterable[IntervalStat]) -> int:
+    """Store closed statistics intervals in one transaction, replacing a row stored before for the same
+    scope, name, length and start (an interval closed again after a restart); returns how many."""
+    count = 0
+    with db.session() as session:
+        for row in rows:
+            old = session.exec(
+                select(IntervalStat).where(
+                    IntervalStat.scope == row.scope,
+                    IntervalStat.name == row.name,
+                    IntervalStat.length == row.length,
+                    IntervalStat.start == row.start,
+                )
+            ).first()
+            if old is not None:
+                session.delete(old)
+                session.flush()
+            session.add(row)
+            count += 1
+    return count
+
+
+def interval_stats(
+    db: Database,
+    scope: StatScope,
+    *,
+    name: str | None = None,
+    length: int | None = None,
+    since: float | None = None,
+    until: float | None = None,
+) -> list[IntervalStat]:
+    """Stored interval rows of one scope, by start then name, optionally filtered; start in [since, until)."""
+    query = select(IntervalStat).where(IntervalStat.scope == scope)
+    if name is not None:
+        query = query.where(IntervalStat.name == name)
+    if length is not None:
+        query = query.where(IntervalStat.length == length)
+    if since is not None:
+        query = query.where(IntervalStat.start >= since)
+    if until is not None:
+        query = query.where(IntervalStat.start < until)
+    with db.session() as session:
+        return list(
+            session.exec(
+                query.order_by(col(IntervalStat.start), col(IntervalStat.length), col(IntervalStat.name))
+            )
+        )
 
 
 def record_disposition(
