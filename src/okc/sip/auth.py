@@ -78,45 +78,64 @@ class DigestAlgorithm(enum.Enum):
 
     def hexdigest(self, data: str) -> str:
         """H(data) as lower-case hex."""
-        name = "md5" if self.base is DigestAlgorithm.MD5 else "sha256"
-        return hashlib.new(name, data.encode("utf-8"), usedforsecurity=False).hexdigest()
+        return _HASH_OF[self](data.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 _TCHARS = r"[A-Za-z0-9\-.!%*_+`'~]+"
-_QUOTED = r'"[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"'
-_PARAM = rf"({_TCHARS})[ \t]*=[ \t]*({_QUOTED}|{_TCHARS})"
-_PARAM_RE = re.compile(_PARAM)
-_PLAIN = _PARAM.replace("(", "(?:").replace("(?:?:", "(?:")
-_LIST_RE = re.compile(rf"[ \t]*(?:{_PLAIN}(?:[ \t]*,[ \t]*{_PLAIN})*)?[ \t]*")
+_QUOTED_INNER = r'"([^"\\\r\n]*(?:\\.[^"\\\r\n]*)*)"'
+#: One `name=value` auth-param with its separator per match (quoted value inner text or token value in
+#: groups 2 and 3). Where the list stops being well-formed, the last alternative takes the rest of the
+#: text, so a malformed list shows as a non-empty group 4 in the last match.
+_SCAN_RE = re.compile(
+    rf"[ \t]*(?:({_TCHARS})[ \t]*=[ \t]*(?:{_QUOTED_INNER}|({_TCHARS}))[ \t]*(?:,(?![ \t]*\Z)|\Z)|([\s\S]+))"
+)
+_HEX8_RE = re.compile(r"[0-9a-fA-F]{8}")
 
 
 _ALGORITHMS = {a.value.lower(): a for a in DigestAlgorithm}
+_HASH_OF = {a: hashlib.md5 if a.value.startswith("MD5") else hashlib.sha256 for a in DigestAlgorithm}
 
 
-def parse_auth_params(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """Split `Scheme name=value, name="quoted", ...` into the scheme and (lower-case name, value) pairs."""
+def _scan(text: str) -> tuple[str, list[tuple[str, str, str, str]]]:
+    """The scheme and the raw (name, quoted inner, token, error) matches of an auth header value."""
     text = text.strip(_WS)
     scheme, _, rest = text.partition(" ")
     if not is_token(scheme):
         raise AuthError(f"invalid auth scheme in {text!r}")
-    if _LIST_RE.fullmatch(rest) is None:
-        raise AuthError(f"malformed auth-param list in {text!r}")
-    return scheme, tuple(
-        (name.lower(), unquote(value) if value[:1] == '"' else value)
-        for name, value in _PARAM_RE.findall(rest)
-    )
+    found: list[tuple[str, str, str, str]] = _SCAN_RE.findall(rest)
+    if found and found[-1][3]:
+        if rest.strip(_WS):
+            raise AuthError(f"malformed auth-param list in {text!r}")
+        found = []
+    return scheme, found
+
+
+def _unquoted(inner: str) -> str:
+    """The value of a quoted string given its inner text (quoted-pairs resolved)."""
+    return unquote(f'"{inner}"') if "\\" in inner else inner
+
+
+def parse_auth_params(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Split `Scheme name=value, name="quoted", ...` into the scheme and (lower-case name, value) pairs."""
+    scheme, found = _scan(text)
+    return scheme, tuple((name.lower(), _unquoted(q) if q else t) for name, q, t, _ in found)
 
 
 def _params_dict(text: str) -> dict[str, str]:
-    scheme, params = parse_auth_params(text)
+    scheme, found = _scan(text)
     if scheme.lower() != "digest":
         raise AuthError(f"not a Digest header: {scheme}")
-    found: dict[str, str] = {}
-    for name, value in params:
-        if name in found:
-            raise AuthError(f"duplicate auth-param {name}")
-        found[name] = value
-    return found
+    if "\\" in text:
+        params = {name.lower(): _unquoted(q) if q else t for name, q, t, _ in found}
+    else:
+        params = {name.lower(): q or t for name, q, t, _ in found}
+    if len(params) != len(found):
+        seen: set[str] = set()
+        for name, *_ in found:
+            if name.lower() in seen:
+                raise AuthError(f"duplicate auth-param {name.lower()}")
+            seen.add(name.lower())
+    return params
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +212,7 @@ class DigestCredentials:
         nc: int | None = None
         if "nc" in p:
             raw = p["nc"]
-            if len(raw) != 8 or any(c not in "0123456789abcdefABCDEF" for c in raw):
+            if _HEX8_RE.fullmatch(raw) is None:
                 raise AuthError(f"nonce-count must be 8 hex digits, not {raw!r}")
             nc = int(raw, 16)
         return cls(
