@@ -7,7 +7,7 @@ import types
 import typing
 from pathlib import Path
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs in the dev environment
+import jsonschema
 import pydantic
 import pytest
 
