@@ -51,6 +51,7 @@ from okc.rtp.packet import (
     ts_distance,
     ts_newer,
 )
+from okc.rtp.pcap import PcapError, UdpDatagram, parse_pcap, read_pcap
 from okc.rtp.player import Player, PlayerError, PlayerFrame, PlayerState, Prompt, load_prompt
 from okc.rtp.recorder import (
     CallRecorder,
@@ -111,6 +112,7 @@ __all__ = [
     "MixerError",
     "NtpClock",
     "OutgoingEvent",
+    "PcapError",
     "Player",
     "PlayerError",
     "PlayerFrame",
@@ -158,6 +160,7 @@ __all__ = [
     "ToneError",
     "ToneGenerator",
     "ToneSpec",
+    "UdpDatagram",
     "alaw_decode",
     "alaw_decode_array",
     "alaw_encode",
@@ -166,6 +169,8 @@ __all__ = [
     "digit_code",
     "dtmf_tone",
     "load_prompt",
+    "parse_pcap",
+    "read_pcap",
     "recover",
     "relay",
     "repair",
