@@ -21,6 +21,7 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "erlang": "okc.cli.erlang:erlang",
         "init": "okc.cli.init:init",
         "schema": "okc.cli.config:schema",
+        "sip": "okc.cli.sip:sip",
         "users": "okc.cli.users:users",
         "validate": "okc.cli.config:validate",
     }
