@@ -1,0 +1,201 @@
+"""SIPp against okc's registrar and digest gate on loopback UDP: REGISTER with MD5 digest (and removal with
+Contact *), a wrong password that must be refused, and calls that authenticate with 407 first."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from okc.credentials import HA1Algorithm, digest_ha1
+from okc.sip import DigestServer, PhoneRegistered, PhoneUnregistered
+from okc.sip.auth import DigestAlgorithm
+from okc.sip.registrar import Account, Registrar, RegistrarEvent
+from okc.sip.sdp import LocalMedia, answer
+from okc.sip.security import AccessFilter, AuthBan, BanSettings, RequestGate
+from okc.sip.ua import UserAgentCore
+from okc.sip.ua_events import CallEnded, CallEstablished, IncomingCall, UaEvent
+from tests.conftest import require_program
+
+pytestmark = pytest.mark.interop
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+REALM = "okc.test"
+
+
+@dataclass
+class Server:
+    """okc's UA core with the registrar and gate as its request filter, on a UDP socket (thin adapter)."""
+
+    core: UserAgentCore
+    registrar: Registrar
+    port: int
+    ua_events: list[UaEvent] = field(default_factory=list)
+    registrar_events: list[RegistrarEvent] = field(default_factory=list)
+
+
+class _Protocol(asyncio.DatagramProtocol):
+    def __init__(self, received: Callable[[bytes, tuple[str, int]], None]) -> None:
+        self.received = received
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.received(data, addr)
+
+
+@asynccontextmanager
+async def okc_server(*, max_failures: int = 5) -> AsyncIterator[Server]:
+    """Feed datagrams to the core, send what it returns, answer calls with G.711 and re-arm its timer."""
+    loop = asyncio.get_running_loop()
+    rng = random.Random(11)
+    account = Account(
+        "alice",
+        "1001",
+        digest_ha1("alice", REALM, "wonder", HA1Algorithm.MD5),
+        digest_ha1("alice", REALM, "wonder", HA1Algorithm.SHA_256),
+    )
+    # SIPp 3.6 answers only the first challenge and knows only MD5.
+    registrar = Registrar(REALM, [account], rng.randbytes(32), rng, algorithms=(DigestAlgorithm.MD5,))
+    digest = DigestServer(
+        REALM, rng.randbytes(32), registrar.ha1, rng, proxy=True, algorithms=(DigestAlgorithm.MD5,)
+    )
+    gate = RequestGate(digest, ban=AuthBan(BanSettings(max_failures=max_failures)))
+    access = AccessFilter(gate, registrar)
+    core: UserAgentCore | None = None
+
+    def received(data: bytes, address: tuple[str, int]) -> None:
+        if core is None or access.should_drop(address, loop.time()):
+            return
+        core.receive(data, address, loop.time())
+        pump()
+
+    transport, _ = await loop.create_datagram_endpoint(
+        lambda: _Protocol(received), local_addr=("127.0.0.1", 0)
+    )
+    port: int = transport.get_extra_info("sockname")[1]
+    core = UserAgentCore(("127.0.0.1", port), rng=rng, request_filter=access)
+    server = Server(core, registrar, port)
+    timer: asyncio.TimerHandle | None = None
+
+    def pump() -> None:
+        nonlocal timer
+        now = loop.time()
+        registrar.handle_timer(now)
+        core = server.core
+        for event in core.events():
+            server.ua_events.append(event)
+            if isinstance(event, IncomingCall):
+                local = LocalMedia("127.0.0.1", 40000, 1)
+                core.answer(event.call, answer(event.offer, local) if event.offer else None, now)
+        server.registrar_events.extend(registrar.events())
+        for data, address in core.datagrams():
+            transport.sendto(data, address)
+        if timer is not None:
+            timer.cancel()
+        deadlines = [t for t in (core.get_timer(), registrar.get_timer()) if t is not None]
+        timer = loop.call_at(min(deadlines), tick) if deadlines else None
+
+    def tick() -> None:
+        server.core.handle_timer(loop.time())
+        pump()
+
+    try:
+        yield server
+    finally:
+        if timer is not None:
+            timer.cancel()
+        transport.close()
+
+
+async def run_sipp(
+    scenario: str, port: int, password: str, tmp_path: Path, calls: int = 1
+) -> tuple[int, str]:
+    """Run a SIPp scenario against 127.0.0.1:port; its exit status and its error log."""
+    sipp = require_program("sipp")
+    process = await asyncio.create_subprocess_exec(
+        sipp,
+        "-sf",
+        str(SCENARIOS / scenario),
+        "-s",
+        "alice",
+        "-au",
+        "alice",
+        "-ap",
+        password,
+        "-m",
+        str(calls),
+        "-l",
+        "1",
+        "-i",
+        "127.0.0.1",
+        "-p",
+        "0",
+        "-nostdin",
+        "-trace_err",
+        "-error_file",
+        str(tmp_path / "errors.log"),
+        "-timeout",
+        "20",
+        f"127.0.0.1:{port}",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    status = await process.wait()
+    errors = tmp_path / "errors.log"
+    return status, errors.read_text(errors="replace") if errors.exists() else ""
+
+
+def test_sipp_registers_with_md5_digest_and_unregisters(tmp_path: Path) -> None:
+    async def scenario() -> Server:
+        async with okc_server() as server:
+            status, errors = await run_sipp("register_auth.xml", server.port, "wonder", tmp_path, calls=3)
+            assert status == 0, errors
+            return server
+
+    server = asyncio.run(scenario())
+    kinds = [type(e) for e in server.registrar_events]
+    assert kinds == [PhoneRegistered, PhoneUnregistered] * 3
+    assert server.registrar.lookup("alice") == ()
+
+
+def test_sipp_with_a_wrong_password_is_refused(tmp_path: Path) -> None:
+    async def scenario() -> Server:
+        async with okc_server() as server:
+            status, errors = await run_sipp("register_wrong_password.xml", server.port, "guess", tmp_path)
+            assert status == 0, errors
+            status, _ = await run_sipp("register_auth.xml", server.port, "guess", tmp_path)
+            assert status != 0
+            return server
+
+    server = asyncio.run(scenario())
+    assert server.registrar_events == []
+
+
+def test_sipp_calls_authenticate_with_407_then_connect(tmp_path: Path) -> None:
+    async def scenario() -> Server:
+        async with okc_server() as server:
+            status, errors = await run_sipp("invite_auth.xml", server.port, "wonder", tmp_path, calls=5)
+            assert status == 0, errors
+            return server
+
+    server = asyncio.run(scenario())
+    kinds = [type(e) for e in server.ua_events if isinstance(e, IncomingCall | CallEstablished | CallEnded)]
+    assert kinds.count(IncomingCall) == 5
+    assert kinds.count(CallEstablished) == 5
+    assert kinds.count(CallEnded) == 5
+
+
+def test_sipp_calls_with_a_wrong_password_never_reach_the_user_agent(tmp_path: Path) -> None:
+    async def scenario() -> Server:
+        async with okc_server() as server:
+            status, _ = await run_sipp("invite_auth.xml", server.port, "guess", tmp_path)
+            assert status != 0
+            return server
+
+    server = asyncio.run(scenario())
+    assert not any(isinstance(e, IncomingCall) for e in server.ua_events)
