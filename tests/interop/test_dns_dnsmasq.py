@@ -12,12 +12,12 @@ import dns.asyncresolver
 import pytest
 
 from okc.sip import SipUri, parse_uri
-from okc.sip.resolver import DnspythonClient, ServerLocator, SipTransport, SrvRecord, Target, order_srv
+from okc.sip.resolver import DnspythonClient, ServerLocator, SrvRecord, Target, TransportKind, order_srv
 from tests.conftest import require_program
 
 pytestmark = pytest.mark.interop
 
-UDP, TCP, TLS = SipTransport.UDP, SipTransport.TCP, SipTransport.TLS
+UDP, TCP, TLS = TransportKind.UDP, TransportKind.TCP, TransportKind.TLS
 
 RECORDS = [
     # example.test: NAPTR picks TLS, then TCP, then UDP; UDP has two SRV priorities.

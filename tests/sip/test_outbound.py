@@ -25,12 +25,12 @@ from okc.sip.outbound import (
     TrunkUnregistered,
 )
 from okc.sip.registrar import Account, Registrar, RegistrarSettings
-from okc.sip.resolver import SipTransport, Target
+from okc.sip.resolver import Target, TransportKind
 from okc.sip.uri import SipUri
 
 REALM = "provider.test"
 LOCAL = ("192.0.2.50", 5060)
-PROVIDER = Target(SipTransport.UDP, "203.0.113.1", 5060)
+PROVIDER = Target(TransportKind.UDP, "203.0.113.1", 5060)
 
 
 def provider(password: str = "trunk-secret", **settings: int) -> Registrar:
@@ -217,7 +217,7 @@ def test_for_trunk_builds_uris_from_the_configuration() -> None:
         username="74950000000",
         secret_env="OKC_TRUNK_SECRET",
     )
-    target = Target(SipTransport.TCP, "203.0.113.1", 5080)
+    target = Target(TransportKind.TCP, "203.0.113.1", 5080)
     reg = OutboundRegistration.for_trunk(trunk, "pw", target, random.Random(1), local=LOCAL)
     reg.start(0.0)
     (item,) = reg.requests()
@@ -236,7 +236,7 @@ def test_settings_validate() -> None:
         KeepAlive(LOCAL, random.Random(1), interval=0)
 
 
-PHONE = Target(SipTransport.UDP, "192.0.2.10", 5062)
+PHONE = Target(TransportKind.UDP, "192.0.2.10", 5062)
 
 
 def answer(probes: list[Outgoing], status: int = 200) -> list[Response]:

@@ -16,14 +16,14 @@ from okc.sip.resolver import (
     NaptrRecord,
     ResolverError,
     ServerLocator,
-    SipTransport,
     SrvRecord,
     Target,
+    TransportKind,
     order_naptr,
     order_srv,
 )
 
-UDP, TCP, TLS = SipTransport.UDP, SipTransport.TCP, SipTransport.TLS
+UDP, TCP, TLS = TransportKind.UDP, TransportKind.TCP, TransportKind.TLS
 
 
 class FakeDns:

@@ -20,7 +20,7 @@ from okc.sip.headers import NameAddr, Via
 from okc.sip.layer import Address
 from okc.sip.message import Request, Response
 from okc.sip.registrar import contact_key
-from okc.sip.resolver import SipTransport, Target
+from okc.sip.resolver import Target, TransportKind
 from okc.sip.uri import Params, SipUri
 
 if TYPE_CHECKING:
@@ -114,8 +114,8 @@ RegistrationEvent = TrunkRegistered | TrunkRegistrationFailed | TrunkUnregistere
 _REFRESH_MARGIN = 30.0
 
 
-def _transport_param(transport: SipTransport) -> Params:
-    return Params() if transport is SipTransport.UDP else Params((("transport", transport.value),))
+def _transport_param(transport: TransportKind) -> Params:
+    return Params() if transport is TransportKind.UDP else Params((("transport", transport.value),))
 
 
 class OutboundRegistration:
@@ -177,8 +177,8 @@ class OutboundRegistration:
         """The registration a `registration` trunk needs; `secret` is its resolved password."""
         if trunk.username is None:
             raise OutboundError(f"trunk {trunk.name} has no username to register with")
-        transport = SipTransport(trunk.transport.value)
-        scheme = "sips" if transport is SipTransport.TLS else "sip"
+        transport = TransportKind(trunk.transport.value)
+        scheme = "sips" if transport is TransportKind.TLS else "sip"
         port = None if trunk.port == transport.default_port else trunk.port
         registrar = SipUri(trunk.host, None, None, port, _transport_param(transport), scheme=scheme)
         aor = SipUri(trunk.host, trunk.username, scheme=scheme)

@@ -34,9 +34,9 @@ __all__ = [
     "NaptrRecord",
     "ResolverError",
     "ServerLocator",
-    "SipTransport",
     "SrvRecord",
     "Target",
+    "TransportKind",
     "order_naptr",
     "order_srv",
 ]
@@ -46,7 +46,7 @@ class ResolverError(SipError):
     """A URI that cannot be located (no records, an unsupported transport, a malformed record)."""
 
 
-class SipTransport(enum.Enum):
+class TransportKind(enum.Enum):
     """Transports a target can be reached by, with their NAPTR service, SRV prefix and default port."""
 
     UDP = "udp"
@@ -66,10 +66,10 @@ class SipTransport(enum.Enum):
     @property
     def default_port(self) -> int:
         """5061 for TLS, else 5060."""
-        return 5061 if self is SipTransport.TLS else 5060
+        return 5061 if self is TransportKind.TLS else 5060
 
     @classmethod
-    def of_param(cls, value: str) -> SipTransport:
+    def of_param(cls, value: str) -> TransportKind:
         """The transport a URI's transport parameter names."""
         try:
             return cls(value.lower())
@@ -77,14 +77,14 @@ class SipTransport(enum.Enum):
             raise ResolverError(f"unsupported transport {value!r}") from None
 
 
-_BY_SERVICE = {t.naptr_service: t for t in SipTransport}
+_BY_SERVICE = {t.naptr_service: t for t in TransportKind}
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
     """One place to send a request: transport, IP address and port."""
 
-    transport: SipTransport
+    transport: TransportKind
     host: str
     port: int
 
@@ -183,11 +183,11 @@ def _text(value: bytes | str) -> str:
 
 
 def order_naptr(
-    records: Iterable[NaptrRecord], allowed: Iterable[SipTransport]
-) -> list[tuple[SipTransport, str]]:
+    records: Iterable[NaptrRecord], allowed: Iterable[TransportKind]
+) -> list[tuple[TransportKind, str]]:
     """The usable NAPTR records (flag "s", a SIP service we support) as (transport, SRV name), best first."""
     usable = set(allowed)
-    chosen: list[tuple[int, int, SipTransport, str]] = []
+    chosen: list[tuple[int, int, TransportKind, str]] = []
     for record in records:
         transport = _BY_SERVICE.get(record.service.upper())
         if transport is None or transport not in usable or record.flags.lower() != "s":
@@ -240,7 +240,7 @@ class ServerLocator:
         client: DnsClient,
         rng: random.Random,
         *,
-        transports: Iterable[SipTransport] = (SipTransport.UDP, SipTransport.TCP, SipTransport.TLS),
+        transports: Iterable[TransportKind] = (TransportKind.UDP, TransportKind.TCP, TransportKind.TLS),
     ) -> None:
         self.client = client
         self.rng = rng
@@ -248,20 +248,20 @@ class ServerLocator:
         if not self.transports:
             raise ResolverError("at least one transport is needed")
 
-    def _allowed(self, uri: SipUri) -> tuple[SipTransport, ...]:
+    def _allowed(self, uri: SipUri) -> tuple[TransportKind, ...]:
         if uri.scheme == "sips":
-            return tuple(t for t in self.transports if t is SipTransport.TLS)
+            return tuple(t for t in self.transports if t is TransportKind.TLS)
         return self.transports
 
-    def _explicit_transport(self, uri: SipUri) -> SipTransport | None:
+    def _explicit_transport(self, uri: SipUri) -> TransportKind | None:
         param = uri.transport
         if param is None:
-            return SipTransport.TLS if uri.scheme == "sips" else None
-        transport = SipTransport.of_param(param)
-        if uri.scheme == "sips" and transport is SipTransport.UDP:
+            return TransportKind.TLS if uri.scheme == "sips" else None
+        transport = TransportKind.of_param(param)
+        if uri.scheme == "sips" and transport is TransportKind.UDP:
             raise ResolverError(f"sips URI over udp: {uri}")
-        if uri.scheme == "sips" and transport is SipTransport.TCP:
-            transport = SipTransport.TLS  # sips with transport=tcp means TLS over TCP (RFC 3261 §26.2.2)
+        if uri.scheme == "sips" and transport is TransportKind.TCP:
+            transport = TransportKind.TLS  # sips with transport=tcp means TLS over TCP (RFC 3261 §26.2.2)
         if transport not in self.transports:
             raise ResolverError(f"transport {transport.value} is not enabled")
         return transport
@@ -271,16 +271,16 @@ class ServerLocator:
         host = uri.maddr or uri.host
         explicit = self._explicit_transport(uri)
         if _numeric(host):
-            transport = explicit or SipTransport.UDP
+            transport = explicit or TransportKind.UDP
             return [Target(transport, host.strip("[]"), uri.port or transport.default_port)]
         targets = await self._targets(uri, host, explicit)
         if not targets:
             raise ResolverError(f"no address for {host}")
         return _unique(targets)
 
-    async def _targets(self, uri: SipUri, host: str, explicit: SipTransport | None) -> list[Target]:
+    async def _targets(self, uri: SipUri, host: str, explicit: TransportKind | None) -> list[Target]:
         if uri.port is not None:
-            return await self._addresses(host, explicit or SipTransport.UDP, uri.port)
+            return await self._addresses(host, explicit or TransportKind.UDP, uri.port)
         if explicit is not None and uri.transport is not None:
             found = await self._srv(f"{explicit.srv_prefix}.{host}", explicit)
             return found or await self._addresses(host, explicit, explicit.default_port)
@@ -294,17 +294,17 @@ class ServerLocator:
             for transport in allowed:
                 targets += await self._srv(f"{transport.srv_prefix}.{host}", transport)
         if not targets:
-            fallback = SipTransport.TLS if uri.scheme == "sips" else allowed[0]
+            fallback = TransportKind.TLS if uri.scheme == "sips" else allowed[0]
             targets = await self._addresses(host, fallback, fallback.default_port)
         return targets
 
-    async def _srv(self, name: str, transport: SipTransport) -> list[Target]:
+    async def _srv(self, name: str, transport: TransportKind) -> list[Target]:
         targets: list[Target] = []
         for record in order_srv(await self.client.srv(name), self.rng):
             targets += await self._addresses(record.target, transport, record.port)
         return targets
 
-    async def _addresses(self, host: str, transport: SipTransport, port: int) -> list[Target]:
+    async def _addresses(self, host: str, transport: TransportKind, port: int) -> list[Target]:
         return [Target(transport, address, port) for address in await self.client.addresses(host)]
 
 
