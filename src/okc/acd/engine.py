@@ -13,6 +13,7 @@ import math
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from okc.acd.errors import (
     AcdError,
@@ -54,6 +55,9 @@ from okc.acd.stats import INTERVALS, Statistics
 from okc.acd.views import EngineViews
 from okc.ids import InteractionId
 
+if TYPE_CHECKING:
+    from okc.config import CenterConfig
+
 __all__ = ["AcdEngine"]
 
 _A = AgentState
@@ -66,7 +70,15 @@ _LONGEST = max(INTERVALS)
 class AcdEngine(EngineViews):
     """Routes interactions of the given services to agents, on the clock the caller passes in."""
 
-    def __init__(self, services: Iterable[Service], now: float, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        services: Iterable[Service],
+        now: float,
+        rng: random.Random | None = None,
+        *,
+        not_ready_reasons: Iterable[str] | None = None,
+    ) -> None:
+        self._reasons = None if not_ready_reasons is None else frozenset(not_ready_reasons)
         self._services = {s.name: s for s in services}
         self._by_skill: dict[str, list[Service]] = {}
         for s in self._services.values():
@@ -298,10 +310,24 @@ class AcdEngine(EngineViews):
 
     # ----- agents ---------------------------------------------------------------------------------------
 
+    @classmethod
+    def from_config(cls, config: CenterConfig, now: float, rng: random.Random | None = None) -> AcdEngine:
+        """An engine for the center's services and not-ready reasons (see okc.acd.setup.AcdSetup)."""
+        from okc.acd.setup import AcdSetup  # noqa: PLC0415 - setup builds on this module
+
+        return AcdSetup.from_config(config).engine(now, rng)
+
     def login(
-        self, agent: str, skills: Mapping[str, int], now: float, groups: Iterable[str] = ()
+        self,
+        agent: str,
+        skills: Mapping[str, int],
+        now: float,
+        groups: Iterable[str] = (),
+        *,
+        acw_limit: float | None = None,
     ) -> list[AcdEvent]:
-        """The agent logs in (not ready, reason "login") with skill levels 0…100."""
+        """The agent logs in (not ready, reason "login") with skill levels 0…100; an after-call-work limit
+        given here (the agent's group's) replaces the service's."""
         self._advance(now)
         a = self._agents.get(agent)
         if a is None:
@@ -310,6 +336,7 @@ class AcdEngine(EngineViews):
             raise AcdError(f"agent {agent!r} is already logged in")
         a.skills = check_skills(skills)
         a.groups = tuple(groups)
+        a.acw_limit = acw_limit
         served = [s.name for k, v in a.skills.items() if v > 0 for s in self._by_skill.get(k, ())]
         self.stats.set_agent(agent, a.groups, served)
         self._set_agent(a, _A.NOT_READY, "login")
@@ -380,6 +407,8 @@ class AcdEngine(EngineViews):
         offered or on a call, or held for an outbound call, must finish that first)."""
         self._advance(now)
         a = self._agent(agent)
+        if self._reasons is not None and reason not in self._reasons:
+            raise AcdError(f"{reason!r} is not a configured not-ready reason")
         if a.state is _A.AFTER_CALL_WORK:
             self._end_acw(a, None, _A.NOT_READY, reason)
         elif a.state in (_A.RESERVED, _A.BUSY):
@@ -513,8 +542,9 @@ class AcdEngine(EngineViews):
             if policy.acw_required or policy.disposition_required:
                 a.voice = None
                 self._set_agent(a, _A.AFTER_CALL_WORK, "call ended", c)
-                if policy.acw_limit is not None:
-                    a.acw_deadline = now + policy.acw_limit
+                limit = a.acw_limit if a.acw_limit is not None else policy.acw_limit
+                if limit is not None:
+                    a.acw_deadline = now + limit
                     self._timer(a.acw_deadline, _ACW, a.name)
                 self._notify_new_acw(a)
                 return self._flush()

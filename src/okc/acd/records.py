@@ -14,6 +14,7 @@ class AgentRecord:
 
     __slots__ = (
         "acw_deadline",
+        "acw_limit",
         "chats",
         "groups",
         "idle_since",
@@ -42,6 +43,7 @@ class AgentRecord:
         self.last_call: CallRecord | None = None
         self.outbound: str | None = None  # service an outbound reservation/call is for
         self.acw_deadline: float | None = None
+        self.acw_limit: float | None = None  # the agent's own (group's) limit, replacing the service's
 
     def qualifies(self, skill: str, needs: tuple[SkillRequirement, ...]) -> bool:
         """Has the service skill above 0 and every auxiliary skill at its minimum level."""
