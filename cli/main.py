@@ -53,6 +53,11 @@ class OkcGroup(click.Group):
             for line in str(exc).splitlines() or [type(exc).__name__]:
                 click.echo(f"error: {line}", err=True)
             ctx.exit(2)
+        except OSError as exc:
+            # A file named on the command line that cannot be read or written: the system says why.
+            where = f"{exc.filename}: " if exc.filename is not None else ""
+            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            ctx.exit(2)
 
 
 @click.group(cls=OkcGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -90,7 +90,14 @@ def test_other_commands_fail_cleanly(center: Path, tmp_path: Path) -> None:
     erlang = _okc(center, "erlang", "--calls", "100", "--aht", "3x")
     assert erlang.returncode == 2
     assert erlang.stderr.startswith("error: --aht: '3x' is not a duration")
-    for result in (existing, database, erlang):
+    unwritable = _okc(center, "schema", "--output", str(tmp_path / "missing" / "schema.json"))
+    assert unwritable.returncode == 2
+    assert unwritable.stderr == f"error: {tmp_path / 'missing' / 'schema.json'}: No such file or directory\n"
+    unreachable = _okc(center, "db", "upgrade", "--url", "postgresql+psycopg://okc:s3cret@127.0.0.1:1/none")
+    assert unreachable.returncode == 2
+    assert len(unreachable.stderr.splitlines()) == 1
+    assert "s3cret" not in unreachable.stderr
+    for result in (existing, database, erlang, unwritable, unreachable):
         assert "Traceback" not in result.stderr
 
 

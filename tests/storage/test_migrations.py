@@ -64,6 +64,14 @@ def test_bad_targets_are_storage_errors(tmp_path: Path) -> None:
 
 def test_unreachable_postgres_is_a_storage_error() -> None:
     # Port 1 on loopback is closed: the connection is refused at once.
-    db = Database.open("postgresql+psycopg://okc:okc@127.0.0.1:1/none?connect_timeout=2")
-    with pytest.raises(StorageError, match="cannot migrate"):
+    db = Database.open("postgresql+psycopg://okc:s3cret@127.0.0.1:1/none?connect_timeout=2")
+    with pytest.raises(StorageError, match="cannot migrate") as info:
         db.upgrade()
+    message = str(info.value)
+    assert "s3cret" not in message
+    assert "okc:***@127.0.0.1:1" in message
+    assert "\n" not in message  # the driver's reason in one line, without SQLAlchemy's help link
+    assert "sqlalche.me" not in message
+    with pytest.raises(StorageError) as status:
+        db.current_revision()
+    assert "s3cret" not in str(status.value)

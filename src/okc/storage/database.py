@@ -19,7 +19,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
 from okc.errors import StorageError
@@ -40,6 +40,21 @@ def database_url(target: str | Path) -> str:
     if path.is_dir():
         path = path / DEFAULT_FILE_NAME
     return f"sqlite:///{path.resolve()}"
+
+
+def _masked(url: str) -> str:
+    """The URL with its password replaced by ***, for messages (an unparseable URL is shown as '<url>')."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except (SQLAlchemyError, ValueError):
+        return "<url>" if "@" in url else repr(url)
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's own first line for a database error, without SQLAlchemy's wrapper and help links."""
+    original = exc.orig if isinstance(exc, DBAPIError) else None
+    text = str(original if original is not None else exc).strip()
+    return text.splitlines()[0].strip() if text else type(exc).__name__
 
 
 def _on_sqlite_connect(dbapi_connection: object, _record: object) -> None:
@@ -77,7 +92,7 @@ class Database:
             else:
                 raise StorageError(f"unsupported database (use SQLite or PostgreSQL): {parsed.drivername}")
         except (SQLAlchemyError, ImportError, ValueError) as exc:
-            raise StorageError(f"cannot open database {url!r}: {exc}") from exc
+            raise StorageError(f"cannot open database {_masked(url)}: {_reason(exc)}") from exc
         return cls(engine)
 
     @property
@@ -102,7 +117,7 @@ class Database:
             with self._engine.begin() as connection:
                 command.upgrade(self._alembic_config(connection), revision)
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot migrate database {self._url}: {exc}") from exc
+            raise StorageError(f"cannot migrate database {self._url}: {_reason(exc)}") from exc
 
     def downgrade(self, revision: str) -> None:
         """Migrate the schema back to revision ("base" removes every table)."""
@@ -110,7 +125,7 @@ class Database:
             with self._engine.begin() as connection:
                 command.downgrade(self._alembic_config(connection), revision)
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot migrate database {self._url}: {exc}") from exc
+            raise StorageError(f"cannot migrate database {self._url}: {_reason(exc)}") from exc
 
     def current_revision(self) -> str | None:
         """The schema revision the database is at, or None when it has never been migrated."""
@@ -118,7 +133,7 @@ class Database:
             with self._engine.connect() as connection:
                 return MigrationContext.configure(connection).get_current_revision()
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read database {self._url}: {exc}") from exc
+            raise StorageError(f"cannot read database {self._url}: {_reason(exc)}") from exc
 
     @staticmethod
     def head_revision() -> str:
@@ -137,7 +152,7 @@ class Database:
                 context = MigrationContext.configure(connection, opts={"compare_type": True})
                 return [repr(diff) for diff in compare_metadata(context, StorageModel.metadata)]
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read database {self._url}: {exc}") from exc
+            raise StorageError(f"cannot read database {self._url}: {_reason(exc)}") from exc
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -148,7 +163,7 @@ class Database:
             session.commit()
         except SQLAlchemyError as exc:
             session.rollback()
-            raise StorageError(f"database write failed: {exc}") from exc
+            raise StorageError(f"database write failed: {_reason(exc)}") from exc
         except BaseException:
             session.rollback()
             raise
