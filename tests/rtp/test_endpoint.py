@@ -1,4 +1,5 @@
-"""Endpoint: port pairs, the sans-I/O session (latching, malformed counting), relay rewriting, sockets."""
+"""Endpoint: port pairs, the sans-I/O session (probation, latching, malformed counting, statistics and
+reports), relay rewriting, sockets."""
 
 from __future__ import annotations
 
@@ -21,9 +22,18 @@ from okc.rtp.endpoint import (
     RtpEndpoint,
     RtpReceived,
     RtpSession,
-    peek_rtp,
 )
+from okc.rtp.packet import SequenceEvent
 from okc.rtp.relay import RelayError, RewriteMode, StreamRewriter, relay
+from okc.rtp.rtcp import (
+    CompoundPacket,
+    ReceiverReport,
+    ReportBlock,
+    SenderInfo,
+    SenderReport,
+    SourceDescription,
+)
+from okc.rtp.stats import NtpClock
 
 PEER = ("192.0.2.10", 40000)
 NAT = ("198.51.100.7", 51234)
@@ -91,10 +101,15 @@ def test_session_sends_to_sdp_address_until_the_peer_speaks_then_latches() -> No
     session = RtpSession(PEER)
     assert session.remote_rtp == PEER
     assert session.remote_rtcp == (PEER[0], PEER[1] + 1)
-    packet = session.receive_rtp(rtp(1, 160, 0xABC), NAT, 1.0)
-    assert packet is not None
+    assert session.receive_rtp(rtp(1, 160, 0xABC), NAT, 1.0) == ()  # on probation (RFC 3550 A.1)
+    assert session.counters.latches == 0
+    assert session.remote_rtp == PEER
+    first, second = session.receive_rtp(rtp(2, 320, 0xABC), NAT, 1.02)  # the held packet comes too
+    assert (first.sequence, first.arrival, first.event) == (1, 1.0, SequenceEvent.NEW_SOURCE)
+    assert (second.sequence, second.event) == (2, SequenceEvent.ACCEPTED)
     assert session.latched
     assert session.remote_rtp == NAT
+    assert session.source == 0xABC
     assert session.receive_rtcp(rtcp_rr(0xABC), (NAT[0], 51235), 1.1) is not None
     assert session.remote_rtcp == (NAT[0], 51235)
 
@@ -102,18 +117,56 @@ def test_session_sends_to_sdp_address_until_the_peer_speaks_then_latches() -> No
 def test_latched_session_ignores_strangers_until_told_to_relatch() -> None:
     session = RtpSession(PEER)
     session.receive_rtp(rtp(1, 0, 1), NAT, 0.0)
-    assert session.receive_rtp(rtp(2, 160, 1), ("203.0.113.9", 9999), 0.02) is None
+    session.receive_rtp(rtp(2, 160, 1), NAT, 0.02)
+    assert session.receive_rtp(rtp(3, 320, 1), ("203.0.113.9", 9999), 0.04) == ()
     assert session.counters.foreign == 1
     assert session.remote_rtp == NAT
     session.relatch()
-    assert session.receive_rtp(rtp(3, 320, 1), ("203.0.113.9", 9999), 0.04) is not None
+    # The peer moved and restarted its stream with a new SSRC: latched once it passes probation.
+    assert session.receive_rtp(rtp(900, 0, 2), ("203.0.113.9", 9999), 0.06) == ()
+    assert len(session.receive_rtp(rtp(901, 160, 2), ("203.0.113.9", 9999), 0.08)) == 2
     assert session.remote_rtp == ("203.0.113.9", 9999)
     assert session.counters.latches == 2
 
 
+def test_a_single_stray_packet_neither_latches_nor_plays() -> None:
+    session = RtpSession(PEER)
+    stranger = ("203.0.113.66", 4444)
+    assert session.receive_rtp(rtp(7777, 0, 0xBAD), stranger, 0.0) == ()
+    played = [
+        p.sequence for n in range(3) for p in session.receive_rtp(rtp(10 + n, 160 * n, 1), NAT, 0.02 * n)
+    ]
+    assert played == [10, 11, 12]
+    assert session.remote_rtp == NAT
+    assert session.source == 1
+
+
+def test_a_stray_ssrc_from_the_peers_address_does_not_interrupt_the_stream() -> None:
+    session = RtpSession(PEER)
+    for n in range(3):
+        session.receive_rtp(rtp(100 + n, 160 * n, 1), NAT, 0.02 * n)
+    assert session.receive_rtp(rtp(5, 0, 0xBAD), NAT, 0.05) == ()
+    (packet,) = session.receive_rtp(rtp(103, 480, 1), NAT, 0.06)
+    assert (packet.ssrc, packet.event) == (1, SequenceEvent.ACCEPTED)
+    assert session.counters.probation == 2  # the first packet of each source
+    assert session.source == 1
+
+
+def test_duplicates_are_dropped_and_late_packets_played() -> None:
+    session = RtpSession(PEER)
+    for seq in (1, 2, 4):
+        session.receive_rtp(rtp(seq, 160 * seq, 1), NAT, 0.02 * seq)
+    assert [p.event for p in session.receive_rtp(rtp(3, 480, 1), NAT, 0.1)] == [SequenceEvent.LATE]
+    assert session.receive_rtp(rtp(3, 480, 1), NAT, 0.11) == ()
+    assert (session.counters.late, session.counters.duplicates) == (1, 1)
+    stats = session.streams[1]
+    assert (stats.expected, stats.packets_received, stats.duplicates) == (3, 4, 1)
+
+
 def test_non_symmetric_session_keeps_the_sdp_address() -> None:
     session = RtpSession(PEER, symmetric=False)
-    assert session.receive_rtp(rtp(1, 0, 1), NAT, 0.0) is not None
+    session.receive_rtp(rtp(1, 0, 1), NAT, 0.0)
+    assert len(session.receive_rtp(rtp(2, 160, 1), NAT, 0.02)) == 2
     assert session.remote_rtp == PEER
 
 
@@ -126,8 +179,9 @@ def test_header_fields_and_payload() -> None:
         + b"audio"
         + b"\x00\x00\x03"  # three bytes of padding
     )
-    packet = peek_rtp(csrc_ext_padded, PEER, 5.0)
-    assert packet is not None
+    session = RtpSession(PEER)
+    session.receive_rtp(rtp(65534, 2**32 - 161, 7), NAT, 4.98)
+    *_, packet = session.receive_rtp(csrc_ext_padded, NAT, 5.0)
     assert (packet.payload_type, packet.marker, packet.sequence, packet.timestamp, packet.ssrc) == (
         0,
         True,
@@ -136,6 +190,8 @@ def test_header_fields_and_payload() -> None:
         7,
     )
     assert packet.payload == b"audio"
+    assert packet.packet.csrcs == (99,)
+    assert packet.data == csrc_ext_padded
 
 
 @pytest.mark.parametrize(
@@ -154,29 +210,102 @@ def test_header_fields_and_payload() -> None:
 )
 def test_malformed_packets_are_counted_not_raised(data: bytes) -> None:
     session = RtpSession(PEER)
-    assert session.receive_rtp(data, NAT, 0.0) is None
+    assert session.receive_rtp(data, NAT, 0.0) == ()
     assert session.counters.malformed == 1
+    assert session.last_error
     assert not session.latched
 
 
-@given(st.binary(max_size=80))
-def test_any_datagram_is_accepted_or_counted_never_raises(data: bytes) -> None:
+@given(st.lists(st.binary(max_size=80), max_size=4))
+def test_any_datagrams_are_played_held_or_counted_never_raise(datagrams: list[bytes]) -> None:
     session = RtpSession(PEER)
-    result = session.receive_rtp(data, NAT, 0.0)
-    rtcp = session.receive_rtcp(data, NAT, 0.0)
-    accepted = (result is not None) + (rtcp is not None)
-    assert session.counters.malformed + accepted == 2
-    if result is not None:
-        assert len(result.payload) <= len(data) - 12
+    for data in datagrams:
+        played = session.receive_rtp(data, NAT, 0.0)
+        rtcp = session.receive_rtcp(data, NAT, 0.0)
+        assert all(len(packet.payload) <= len(packet.data) - 12 for packet in played)
+        assert rtcp is None or bytes(rtcp.compound)
+    counters = session.counters
+    handled = counters.malformed + counters.probation + counters.jumps + counters.duplicates
+    assert handled + counters.rtp_packets + counters.rtcp_packets >= 2 * len(datagrams)
+
+
+# --- statistics and reports, sans-I/O ----------------------------------------------------------------
+
+
+def test_session_keeps_statistics_and_reports_loss_per_source() -> None:
+    session = RtpSession(PEER, ssrc=0x0C0C, cname="agent-7@okc")
+    for seq in (1, 2, 3, 5, 6):  # 4 is lost; 1 was on probation (A.1's base is 2)
+        session.receive_rtp(rtp(seq, 160 * seq, 0x5EED), NAT, 0.02 * seq)
+    stats = session.streams[0x5EED]
+    assert (stats.expected, stats.packets_received, stats.cumulative_lost) == (5, 4, 1)
+    compound = CompoundPacket.parse(bytes(session.rtcp_report(1.0)))
+    rr = compound.first(ReceiverReport)
+    assert rr is not None
+    assert rr.ssrc == 0x0C0C
+    (block,) = rr.reports
+    assert (block.ssrc, block.fraction_lost, block.cumulative_lost, block.highest_seq) == (0x5EED, 51, 1, 6)
+    sdes = compound.first(SourceDescription)
+    assert sdes is not None
+    assert sdes.cname_of(0x0C0C) == b"agent-7@okc"
+
+
+def test_session_sends_an_sr_after_sending_and_learns_the_rtt_from_the_peers_rr() -> None:
+    # Our monotonic 0.0 is NTP 0xB44DB700.00000000.
+    session = RtpSession(PEER, ssrc=0x0C0C, ntp=NtpClock(0xB44D_B700 - 2_208_988_800))
+    session.on_sent(rtp(1, 8000, 0x0C0C), 1.0)
+    compound = session.rtcp_report(1.0)
+    sr = compound.first(SenderReport)
+    assert sr is not None
+    assert (sr.sender.packet_count, sr.sender.octet_count, sr.sender.rtp_timestamp) == (1, 160, 8000)
+    lsr = (sr.sender.ntp >> 16) & 0xFFFF_FFFF  # 0xB701_0000: 1 s after our NTP origin
+    # The peer holds our SR for 0.5 s and its RR reaches us at 1.75 s: the round trip is 0.25 s.
+    report = ReceiverReport(0x5EED, (ReportBlock(0x0C0C, 0, 0, 0, 0, lsr, 0x8000),))
+    assert session.receive_rtcp(bytes(CompoundPacket((report,))), NAT, 1.75) is not None
+    assert session.round_trip == 0.25
+
+
+def test_an_sr_from_the_peer_sets_lsr_and_dlsr_in_our_next_report() -> None:
+    session = RtpSession(PEER, ssrc=1)
+    for seq in (1, 2):
+        session.receive_rtp(rtp(seq, 160 * seq, 0x5EED), NAT, 0.02 * seq)
+    peer_sr = bytes(CompoundPacket((SenderReport(0x5EED, SenderInfo(0x1234_5678_0000, 0, 0, 0)),)))
+    assert session.receive_rtcp(peer_sr, NAT, 2.0) is not None
+    rr = session.rtcp_report(3.5).first(ReceiverReport)
+    assert rr is not None
+    assert (rr.reports[0].lsr, rr.reports[0].dlsr) == (0x1234_5678, 0x0001_8000)
+
+
+def test_reports_are_paced_by_a_randomised_interval() -> None:
+    session = RtpSession(PEER, rng=random.Random(5))
+    assert session.get_timer() is None
+    assert session.handle_timer(100.0) is None
+    session.start_reports(0.0)
+    first = session.get_timer()
+    assert first is not None
+    assert 1.25 <= first <= 3.75  # half of 5 s × 0.5 … 1.5
+    assert session.handle_timer(first - 0.001) is None
+    report = session.handle_timer(first)
+    assert report is not None
+    assert CompoundPacket.parse(report).first(ReceiverReport) is not None
+    gap = (session.get_timer() or 0.0) - first
+    assert 2.5 <= gap <= 7.5
+    assert session.counters.rtcp_sent == 1
+    with pytest.raises(EndpointError):
+        RtpSession(PEER, rtcp_interval=0)
 
 
 # --- the relay's rewriting, sans-I/O ---------------------------------------------------------------
 
 
-def _received(data: bytes, arrival: float) -> RtpReceived:
-    packet = peek_rtp(data, NAT, arrival)
-    assert packet is not None
-    return packet
+class _Leg:
+    """A receiving session piped into a rewriter, as relay() wires them: datagrams in, datagrams out."""
+
+    def __init__(self, rewriter: StreamRewriter) -> None:
+        self.session = RtpSession(PEER)
+        self.rewriter = rewriter
+
+    def __call__(self, data: bytes, arrival: float) -> list[bytes]:
+        return [self.rewriter.forward(packet) for packet in self.session.receive_rtp(data, NAT, arrival)]
 
 
 def _fields(data: bytes) -> tuple[bool, int, int, int]:
@@ -186,25 +315,32 @@ def _fields(data: bytes) -> tuple[bool, int, int, int]:
 
 def test_relay_is_transparent_until_the_source_changes() -> None:
     rewriter = StreamRewriter()
-    for n in range(3):
-        data = rtp(65534 + n & 0xFFFF, 2**32 - 160 + 160 * n & 0xFFFFFFFF, 0x1111)
-        assert rewriter.forward(_received(data, 0.02 * n)) is data
-    # Transferred: a new source with its own numbering arrives 100 ms after the last packet.
-    out = rewriter.forward(_received(rtp(500, 90_000, 0x2222), 0.14))
-    assert _fields(out) == (True, 1, (2**32 - 160 + 320 + 800) & 0xFFFFFFFF, 0x1111)
-    out = rewriter.forward(_received(rtp(501, 90_160, 0x2222), 0.16))
-    assert _fields(out) == (False, 2, (2**32 - 160 + 320 + 960) & 0xFFFFFFFF, 0x1111)
-    assert out[12:] == b"\xd5" * 160
+    leg = _Leg(rewriter)
+    sent = [rtp(65534 + n & 0xFFFF, 2**32 - 160 + 160 * n & 0xFFFFFFFF, 0x1111) for n in range(3)]
+    out = [data for n, datagram in enumerate(sent) for data in leg(datagram, 0.02 * n)]
+    assert out == sent
+    assert all(a is b for a, b in zip(out, sent, strict=True))  # forwarded without a copy
+    # Transferred: a new source with its own numbering arrives 100 ms after the last packet; its first
+    # packet is held until the second confirms the source, then both go out, renumbered.
+    assert leg(rtp(500, 90_000, 0x2222), 0.14) == []
+    first, second = leg(rtp(501, 90_160, 0x2222), 0.16)
+    assert _fields(first) == (True, 1, (2**32 - 160 + 320 + 800) & 0xFFFFFFFF, 0x1111)
+    assert _fields(second) == (False, 2, (2**32 - 160 + 320 + 960) & 0xFFFFFFFF, 0x1111)
+    assert second[12:] == b"\xd5" * 160
     assert rewriter.source_changes == 1
 
 
 def test_relay_always_mode_uses_its_own_ssrc_and_never_mode_touches_nothing() -> None:
-    always = StreamRewriter(RewriteMode.ALWAYS, ssrc=0xCAFE)
-    assert _fields(always.forward(_received(rtp(7, 700, 0x1), 0.0))) == (False, 7, 700, 0xCAFE)
-    never = StreamRewriter(RewriteMode.NEVER)
-    first, second = rtp(7, 700, 0x1), rtp(1, 5, 0x2)
-    assert never.forward(_received(first, 0.0)) is first
-    assert never.forward(_received(second, 0.02)) is second
+    always = _Leg(StreamRewriter(RewriteMode.ALWAYS, ssrc=0xCAFE))
+    always(rtp(6, 540, 0x1), 0.0)
+    assert [_fields(data) for data in always(rtp(7, 700, 0x1), 0.02)] == [
+        (False, 6, 540, 0xCAFE),
+        (False, 7, 700, 0xCAFE),
+    ]
+    never = _Leg(StreamRewriter(RewriteMode.NEVER))
+    sent = [rtp(7, 700, 0x1), rtp(8, 860, 0x1), rtp(1, 5, 0x2), rtp(2, 165, 0x2)]
+    out = [data for n, datagram in enumerate(sent) for data in never(datagram, 0.02 * n)]
+    assert all(a is b for a, b in zip(out, sent, strict=True))
     with pytest.raises(RelayError):
         StreamRewriter(RewriteMode.AUTO, ssrc=5)
     with pytest.raises(RelayError):
@@ -222,7 +358,7 @@ def test_rewritten_stream_keeps_one_ssrc_and_consecutive_sequence_numbers_across
     sources: list[tuple[bool, int, int]],
 ) -> None:
     """Whatever sources follow each other (each sending 3 in-order packets), the output is one stream."""
-    rewriter = StreamRewriter()
+    leg = _Leg(StreamRewriter())
     out_ssrc: int | None = None
     last: int | None = None
     now = 0.0
@@ -235,12 +371,14 @@ def test_rewritten_stream_keeps_one_ssrc_and_consecutive_sequence_numbers_across
         for n in range(3):
             now += 0.02
             data = rtp((first_seq + n) & 0xFFFF, (first_ts + 160 * n) & 0xFFFFFFFF, 100 + ssrc)
-            _, sequence, _, ssrc_out = _fields(rewriter.forward(_received(data, now)))
-            out_ssrc = ssrc_out if out_ssrc is None else out_ssrc
-            assert ssrc_out == out_ssrc
-            if last is not None:
-                assert sequence == (last + 1) & 0xFFFF
-            last = sequence
+            for out in leg(data, now):
+                _, sequence, _, ssrc_out = _fields(out)
+                out_ssrc = ssrc_out if out_ssrc is None else out_ssrc
+                assert ssrc_out == out_ssrc
+                if last is not None:
+                    assert sequence == (last + 1) & 0xFFFF
+                last = sequence
+        assert leg.session.counters.rtp_packets == 3 * (index + 1)  # nothing of any source was lost
 
 
 # --- real sockets on 127.0.0.1 ---------------------------------------------------------------------
@@ -286,8 +424,9 @@ def test_endpoint_binds_a_pair_latches_and_answers_to_the_source() -> None:
             with _peer() as peer:
                 peer.sendto(b"garbage", (host, port))
                 peer.sendto(rtp(1, 0, 42, b"hello"), (host, port))
-                await _until(lambda: received)
-                assert received[0].payload == b"hello"
+                peer.sendto(rtp(2, 160, 42, b"again"), (host, port))
+                await _until(lambda: len(received) == 2)
+                assert [packet.payload for packet in received] == [b"hello", b"again"]
                 assert endpoint.session.counters.malformed == 1
                 assert endpoint.session.remote_rtp == peer.getsockname()
                 assert endpoint.send_rtp(rtp(9, 0, 77, b"back"))
@@ -333,20 +472,23 @@ def test_relay_forwards_both_ways_between_two_legs_and_taps() -> None:
             tapped: list[int] = []
             link = relay(leg_a, leg_b, tap=lambda _leg, packet: tapped.append(packet.sequence))
             try:
-                sent = rtp(10, 1600, 0xC0FFEE, b"customer says")
-                customer.sendto(sent, leg_a.local_rtp)
-                data, source = await loop.run_in_executor(None, agent.recvfrom, 2048)
-                assert data == sent  # untouched
-                assert source == leg_b.local_rtp
-                reply = rtp(3, 48000, 0xBEEF, b"agent says")
-                agent.sendto(reply, leg_b.local_rtp)
-                data, _ = await loop.run_in_executor(None, customer.recvfrom, 2048)
-                assert data == reply
+                sent = [rtp(10 + n, 1600 + 160 * n, 0xC0FFEE, b"customer says") for n in range(2)]
+                for datagram in sent:
+                    customer.sendto(datagram, leg_a.local_rtp)
+                for datagram in sent:
+                    data, source = await loop.run_in_executor(None, agent.recvfrom, 2048)
+                    assert data == datagram  # untouched
+                    assert source == leg_b.local_rtp
+                replies = [rtp(3 + n, 48000 + 160 * n, 0xBEEF, b"agent says") for n in range(2)]
+                for datagram in replies:
+                    agent.sendto(datagram, leg_b.local_rtp)
+                for datagram in replies:
+                    data, _ = await loop.run_in_executor(None, customer.recvfrom, 2048)
+                    assert data == datagram
                 customer.sendto(rtcp_rr(0xC0FFEE), (leg_a.local_rtp[0], leg_a.pair.rtcp))
-                agent.settimeout(5)
                 await _until(lambda: leg_a.session.counters.rtcp_packets == 1)
-                assert link.forwarded == 2
-                assert tapped == [10, 3]
+                assert link.forwarded == 4
+                assert tapped == [10, 11, 3, 4]
             finally:
                 link.stop()
                 leg_a.close()
@@ -361,5 +503,31 @@ def test_binding_an_address_not_on_this_host_raises_endpoint_error() -> None:
         with pytest.raises(EndpointError, match="cannot bind"):
             await RtpEndpoint.open(allocator, host="192.0.2.1")  # TEST-NET-1: never a local address
         assert allocator.in_use == 0
+
+    asyncio.run(scenario())
+
+
+def test_endpoint_with_reports_sends_an_sr_after_sending_media() -> None:
+    async def scenario() -> None:
+        allocator = _range()
+        loop = asyncio.get_running_loop()
+        with _peer() as peer_rtp, _peer() as peer_rtcp:
+            endpoint = await RtpEndpoint.open(
+                allocator, remote_rtp=peer_rtp.getsockname(), reports=True, ssrc=0x0C0C, rtcp_interval=0.05
+            )
+            endpoint.session.set_remote(peer_rtp.getsockname(), peer_rtcp.getsockname())
+            try:
+                assert endpoint.send_rtp(rtp(1, 160, 0x0C0C, b"x" * 160))
+                deadline = loop.time() + 5
+                while True:
+                    data, _ = await loop.run_in_executor(None, peer_rtcp.recvfrom, 2048)
+                    sr = CompoundPacket.parse(data).first(SenderReport)
+                    if sr is not None or loop.time() > deadline:
+                        break
+                assert sr is not None
+                assert (sr.ssrc, sr.sender.packet_count, sr.sender.octet_count) == (0x0C0C, 1, 160)
+                assert endpoint.session.counters.rtcp_sent >= 1
+            finally:
+                endpoint.close()
 
     asyncio.run(scenario())

@@ -14,15 +14,23 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import random
+import secrets
 import struct
+import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any, Final
 
 from okc.errors import OkcError
+from okc.rtp.packet import RtpError, RtpPacket, SequenceEvent, SequenceUpdate, SourceTracker
+from okc.rtp.rtcp import CompoundPacket, ReceiverReport, SenderReport
+from okc.rtp.stats import NtpClock, SenderStatistics, StreamStatistics, build_report
 
 __all__ = [
+    "RTCP_INTERVAL",
     "Address",
     "EndpointError",
     "PortAllocator",
@@ -35,7 +43,8 @@ __all__ = [
 ]
 
 Address = tuple[str, int]
-_HEADER: Final = struct.Struct("!BBHII")
+RTCP_INTERVAL: Final = 5.0
+"""RFC 3550 6.2's recommended minimum interval between our RTCP reports, in seconds."""
 _MAX_DATAGRAM: Final = 2048
 
 
@@ -102,23 +111,52 @@ class PortAllocator:
 
 @dataclass(frozen=True, slots=True)
 class RtpReceived:
-    """A valid RTP packet from the peer: header fields, payload, the whole datagram, source and arrival."""
+    """A valid RTP packet of the believed source: the packet, what the source tracker made of it, the
+    whole datagram, where it came from and when it arrived."""
 
-    payload_type: int
-    marker: bool
-    sequence: int
-    timestamp: int
-    ssrc: int
-    payload: bytes
+    packet: RtpPacket
+    event: SequenceEvent
+    extended: int
     data: bytes
     source: Address
     arrival: float
 
+    @property
+    def payload_type(self) -> int:
+        """The RTP payload type."""
+        return self.packet.payload_type
+
+    @property
+    def marker(self) -> bool:
+        """The marker bit (start of a talkspurt for audio)."""
+        return self.packet.marker
+
+    @property
+    def sequence(self) -> int:
+        """The 16-bit sequence number."""
+        return self.packet.sequence
+
+    @property
+    def timestamp(self) -> int:
+        """The 32-bit RTP timestamp."""
+        return self.packet.timestamp
+
+    @property
+    def ssrc(self) -> int:
+        """The sender's SSRC."""
+        return self.packet.ssrc
+
+    @property
+    def payload(self) -> bytes:
+        """The payload without padding."""
+        return self.packet.payload
+
 
 @dataclass(frozen=True, slots=True)
 class RtcpReceived:
-    """A compound RTCP packet from the peer (parse it with okc.rtp's RTCP reader)."""
+    """A valid compound RTCP packet from the peer, parsed, with the datagram, source and arrival."""
 
+    compound: CompoundPacket
     data: bytes
     source: Address
     arrival: float
@@ -126,7 +164,7 @@ class RtcpReceived:
 
 @dataclass(slots=True)
 class SessionCounters:
-    """What the session saw: packets accepted, malformed, from a stranger; bytes; latching."""
+    """What the session saw: packets accepted, malformed, from a stranger, on probation, duplicated; bytes."""
 
     rtp_packets: int = 0
     rtp_bytes: int = 0
@@ -135,46 +173,45 @@ class SessionCounters:
     foreign: int = 0
     latches: int = 0
     sent: int = 0
+    probation: int = 0
+    duplicates: int = 0
+    jumps: int = 0
+    late: int = 0
+    source_changes: int = 0
+    rtcp_sent: int = 0
 
 
-def peek_rtp(data: bytes, source: Address, arrival: float) -> RtpReceived | None:
-    """The packet's header and payload, or None when it is not a well-formed RTP version 2 packet."""
-    size = len(data)
-    if size < 12:
-        return None
-    first, second, sequence, timestamp, ssrc = _HEADER.unpack_from(data)
-    if first >> 6 != 2:
-        return None
-    payload_type = second & 0x7F
-    if 72 <= payload_type <= 76:  # RTCP SR/RR/SDES/BYE/APP on the RTP port (RFC 5761 section 4)
-        return None
-    offset = 12 + 4 * (first & 0x0F)
-    if first & 0x10:
-        if size < offset + 4:
-            return None
-        offset += 4 + 4 * int.from_bytes(data[offset + 2 : offset + 4], "big")
-    end = size
-    if first & 0x20:
-        padding = data[-1]
-        if padding == 0:
-            return None
-        end -= padding
-    if offset > end:
-        return None
-    return RtpReceived(
-        payload_type, bool(second & 0x80), sequence, timestamp, ssrc, data[offset:end], data, source, arrival
-    )
-
-
-def _is_rtcp(data: bytes) -> bool:
-    """A compound RTCP packet starts with a version-2 SR, RR (or, leniently, any RTCP type)."""
-    return len(data) >= 8 and data[0] >> 6 == 2 and 200 <= data[1] <= 207 and len(data) % 4 == 0
+_SENT_HEADER: Final = struct.Struct("!BxxxII")
 
 
 class RtpSession:
-    """One side of a media stream, sans-I/O: what arrived, where to send, with symmetric-RTP latching."""
+    """One side of a media stream, sans-I/O: what arrived, where to send, reports and statistics.
 
-    def __init__(self, remote_rtp: Address | None = None, *, symmetric: bool = True) -> None:
+    Every datagram is parsed (`RtpPacket.parse`, `CompoundPacket.parse`); malformed ones are counted,
+    never raised. A `SourceTracker` (RFC 3550 A.1) decides which source is believed: a new SSRC — or the
+    first one — must send MIN_SEQUENTIAL packets in sequence before it is played or latched, so a single
+    stray packet can neither take the media over nor redirect where we send. The packet held during
+    probation is handed out with the one that confirms the source, so no audio is lost to it.
+    `StreamStatistics` are kept per received SSRC and `SenderStatistics` for what we send, so
+    `rtcp_report(now)` builds our SR/RR + SDES; received SRs and report blocks feed LSR/DLSR and the RTT.
+    `get_timer()`/`handle_timer(now)` pace our reports at the RFC 3550 6.2 minimum interval, randomised
+    by 0.5 … 1.5 (6.3.1) with the injected random source.
+    """
+
+    def __init__(
+        self,
+        remote_rtp: Address | None = None,
+        *,
+        symmetric: bool = True,
+        ssrc: int = 0,
+        cname: str = "okc",
+        clock_rate: int = 8000,
+        ntp: NtpClock | None = None,
+        rtcp_interval: float = RTCP_INTERVAL,
+        rng: random.Random | None = None,
+    ) -> None:
+        if rtcp_interval <= 0:
+            raise EndpointError(f"the RTCP interval is positive, not {rtcp_interval}")
         self._remote_rtp = remote_rtp
         self._remote_rtcp: Address | None = (
             (remote_rtp[0], remote_rtp[1] + 1) if remote_rtp is not None else None
@@ -183,6 +220,17 @@ class RtpSession:
         self._latched_rtp = False
         self._latched_rtcp = False
         self.counters = SessionCounters()
+        self.cname = cname
+        self.clock_rate = clock_rate
+        self._tracker = SourceTracker()
+        self._held: RtpReceived | None = None
+        self._streams: dict[int, StreamStatistics] = {}
+        self.sender = SenderStatistics(ssrc, clock_rate, ntp)
+        self._interval = rtcp_interval
+        self._rng = rng
+        self._next_report: float | None = None
+        self.last_error = ""
+        """Why the last malformed datagram was refused."""
 
     @property
     def remote_rtp(self) -> Address | None:
@@ -199,6 +247,26 @@ class RtpSession:
         """Whether the RTP destination comes from the peer's own packets."""
         return self._latched_rtp
 
+    @property
+    def ssrc(self) -> int:
+        """Our SSRC in reports: the configured one, or that of the RTP we last sent."""
+        return self.sender.ssrc
+
+    @property
+    def source(self) -> int | None:
+        """The believed source's SSRC, once one has passed probation."""
+        return self._tracker.ssrc
+
+    @property
+    def streams(self) -> Mapping[int, StreamStatistics]:
+        """Reception statistics per SSRC received (a read-only view)."""
+        return MappingProxyType(self._streams)
+
+    @property
+    def round_trip(self) -> float | None:
+        """The latest round-trip time in seconds from the peer's reports, if any."""
+        return self.sender.round_trip
+
     def set_remote(self, remote_rtp: Address, remote_rtcp: Address | None = None) -> None:
         """The peer's address from (new) SDP; latching starts over."""
         self._remote_rtp = remote_rtp
@@ -206,31 +274,86 @@ class RtpSession:
         self.relatch()
 
     def relatch(self) -> None:
-        """Expect the peer's media from a new address: the next valid packet's source is latched."""
+        """Expect the peer's media from a new address: the next believed packet's source is latched."""
         self._latched_rtp = self._latched_rtcp = False
 
-    def receive_rtp(self, data: bytes, source: Address, now: float) -> RtpReceived | None:
-        """A datagram on the RTP port: the packet if it is valid RTP from the peer, else None (counted)."""
-        packet = peek_rtp(data, source, now)
-        if packet is None:
-            self.counters.malformed += 1
-            return None
-        if self._symmetric:
-            if not self._latched_rtp:
-                self._latched_rtp = True
-                self.counters.latches += 1
-                self._remote_rtp = source
-            elif source != self._remote_rtp:
-                self.counters.foreign += 1
-                return None
-        self.counters.rtp_packets += 1
-        self.counters.rtp_bytes += len(data)
-        return packet
+    def receive_rtp(self, data: bytes, source: Address, now: float) -> tuple[RtpReceived, ...]:
+        """A datagram on the RTP port: the packets to play (none, one, or the held one and this one)."""
+        counters = self.counters
+        try:
+            packet = RtpPacket.parse(data)
+        except RtpError as error:
+            counters.malformed += 1
+            self.last_error = str(error)
+            return ()
+        if self._symmetric and self._latched_rtp and source != self._remote_rtp:
+            counters.foreign += 1
+            return ()
+        update = self._tracker.update(packet.ssrc, packet.sequence)
+        event = update.event
+        if update.extended is None:  # on probation, or a jump the next packet has to confirm
+            if event is SequenceEvent.PROBATION:
+                counters.probation += 1
+            else:
+                counters.jumps += 1
+            self._held = RtpReceived(packet, event, packet.sequence, data, source, now)
+            return ()
+        stats = self._streams.get(packet.ssrc)
+        if stats is None:
+            stats = self._streams[packet.ssrc] = StreamStatistics(packet.ssrc, self.clock_rate)
+        received = RtpReceived(packet, event, update.extended, data, source, now)
+        if event is SequenceEvent.NEW_SOURCE:
+            return self._new_source(received, stats)
+        stats.on_packet(update, packet.timestamp, now, len(packet.payload))
+        if event is SequenceEvent.DUPLICATE:
+            counters.duplicates += 1
+            return ()
+        if event is SequenceEvent.LATE:
+            counters.late += 1
+        counters.rtp_packets += 1
+        counters.rtp_bytes += len(data)
+        return (received,)
+
+    def _new_source(self, received: RtpReceived, stats: StreamStatistics) -> tuple[RtpReceived, ...]:
+        """A source passed probation (or restarted): latch it, count from here, hand out what was held."""
+        counters = self.counters
+        counters.source_changes += 1
+        if self._symmetric and not self._latched_rtp:
+            self._latched_rtp = True
+            counters.latches += 1
+            self._remote_rtp = received.source
+        packet = received.packet
+        stats.on_packet(
+            SequenceUpdate(SequenceEvent.NEW_SOURCE, packet.ssrc, received.extended),
+            packet.timestamp,
+            received.arrival,
+            len(packet.payload),
+        )
+        held, self._held = self._held, None
+        out: tuple[RtpReceived, ...] = (received,)
+        if (
+            held is not None
+            and held.ssrc == packet.ssrc
+            and held.source == received.source
+            and held.sequence == (packet.sequence - 1) & 0xFFFF
+        ):
+            # The packet that began the new source precedes its base: A.1 leaves it out of the counts.
+            first = replace(held, event=SequenceEvent.NEW_SOURCE, extended=received.extended - 1)
+            out = (first, replace(received, event=SequenceEvent.ACCEPTED))
+        counters.rtp_packets += len(out)
+        counters.rtp_bytes += sum(len(item.data) for item in out)
+        return out
 
     def receive_rtcp(self, data: bytes, source: Address, now: float) -> RtcpReceived | None:
-        """A datagram on the RTCP port: the compound packet if it looks like RTCP from the peer."""
-        if not _is_rtcp(data):
+        """A datagram on the RTCP port: the compound packet if it is valid RTCP from the peer.
+
+        SRs set LSR/DLSR for our reports on that source; report blocks about us update the RTT.
+        """
+        try:
+            compound = CompoundPacket.parse(data)
+        except RtpError as error:
             self.counters.malformed += 1
+            self.last_error = str(error)
             return None
         if self._symmetric:
             if not self._latched_rtcp:
@@ -240,7 +363,52 @@ class RtpSession:
                 self.counters.foreign += 1
                 return None
         self.counters.rtcp_packets += 1
-        return RtcpReceived(data, source, now)
+        for packet in compound.packets:
+            if isinstance(packet, SenderReport):
+                stats = self._streams.get(packet.ssrc)
+                if stats is not None:
+                    stats.on_sender_report(packet, now)
+            if isinstance(packet, SenderReport | ReceiverReport):
+                for block in packet.reports:
+                    self.sender.on_report_block(block, now)
+        return RtcpReceived(compound, data, source, now)
+
+    def on_sent(self, data: bytes, now: float) -> None:
+        """Account for an RTP datagram we sent (for our SR): its SSRC, timestamp and payload size."""
+        self.counters.sent += 1
+        if len(data) < 12:
+            return
+        first, timestamp, ssrc = _SENT_HEADER.unpack_from(data)
+        header = 12 + 4 * (first & 0x0F)
+        if first & 0x10 and len(data) >= header + 4:
+            header += 4 + 4 * int.from_bytes(data[header + 2 : header + 4], "big")
+        padding = data[-1] if first & 0x20 else 0
+        self.sender.ssrc = ssrc
+        self.sender.on_sent(timestamp, max(0, len(data) - header - padding), now)
+
+    def rtcp_report(self, now: float) -> CompoundPacket:
+        """Our compound report now: SR if we sent since the last one, else RR; blocks per source; CNAME."""
+        return build_report(now, self.sender.ssrc, self.cname, self._streams.values(), self.sender)
+
+    def get_timer(self) -> float | None:
+        """When the next report is due (None until the first handle_timer or data starts the schedule)."""
+        return self._next_report
+
+    def start_reports(self, now: float) -> None:
+        """Start sending reports: the first goes out after half an interval (RFC 3550 6.2 initial)."""
+        self._next_report = now + self._jittered() / 2
+
+    def handle_timer(self, now: float) -> bytes | None:
+        """The compound RTCP to send if a report is due, and schedule the next one."""
+        if self._next_report is None or now < self._next_report:
+            return None
+        self._next_report = now + self._jittered()
+        self.counters.rtcp_sent += 1
+        return bytes(self.rtcp_report(now))
+
+    def _jittered(self) -> float:
+        factor = 0.5 + self._rng.random() if self._rng is not None else 1.0
+        return self._interval * factor
 
 
 def _small_reads(transport: asyncio.BaseTransport) -> None:
@@ -291,6 +459,7 @@ class RtpEndpoint:
         self.on_rtp: Callable[[RtpReceived], None] | None = None
         self.on_rtcp: Callable[[RtcpReceived], None] | None = None
         self._closed = False
+        self._report_timer: asyncio.TimerHandle | None = None
 
     @classmethod
     async def open(
@@ -300,10 +469,26 @@ class RtpEndpoint:
         remote_rtp: Address | None = None,
         *,
         symmetric: bool = True,
+        reports: bool = False,
+        cname: str = "okc",
+        ssrc: int | None = None,
+        rtcp_interval: float = RTCP_INTERVAL,
     ) -> RtpEndpoint:
-        """Bind the next free pair of the range (skipping ports another program holds)."""
+        """Bind the next free pair of the range (skipping ports another program holds).
+
+        With `reports`, the endpoint sends our SR/RR + SDES every RTCP interval (leave it off on relay
+        legs, which forward the far end's own reports). The SSRC is random unless given.
+        """
         loop = asyncio.get_running_loop()
-        session = RtpSession(remote_rtp, symmetric=symmetric)
+        session = RtpSession(
+            remote_rtp,
+            symmetric=symmetric,
+            ssrc=secrets.randbits(32) if ssrc is None else ssrc,
+            cname=cname,
+            ntp=NtpClock(time.time() - loop.time()),
+            rtcp_interval=rtcp_interval,
+            rng=random.Random(secrets.randbits(64)),
+        )
         rtp_port, rtcp_port = _Port(), _Port()
         busy: list[PortPair] = []
         try:
@@ -335,6 +520,9 @@ class RtpEndpoint:
                 endpoint = cls(allocator, pair, rtp=rtp, rtcp=rtcp, session=session, clock=loop.time)
                 rtp_port.receive = endpoint._on_rtp
                 rtcp_port.receive = endpoint._on_rtcp
+                if reports:
+                    session.start_reports(loop.time())
+                    endpoint._arm_reports()
                 return endpoint
         finally:
             for pair in busy:
@@ -348,9 +536,9 @@ class RtpEndpoint:
         return str(host), int(port)
 
     def _on_rtp(self, data: bytes, source: Address) -> None:
-        packet = self.session.receive_rtp(data, source, self._clock())
-        if packet is not None and self.on_rtp is not None:
-            self.on_rtp(packet)
+        for packet in self.session.receive_rtp(data, source, self._clock()):
+            if self.on_rtp is not None:
+                self.on_rtp(packet)
 
     def _on_rtcp(self, data: bytes, source: Address) -> None:
         report = self.session.receive_rtcp(data, source, self._clock())
@@ -363,7 +551,7 @@ class RtpEndpoint:
         if remote is None or self._closed:
             return False
         self._rtp.sendto(data, remote)
-        self.session.counters.sent += 1
+        self.session.on_sent(data, self._clock())
         return True
 
     def send_rtcp(self, data: bytes) -> bool:
@@ -374,11 +562,24 @@ class RtpEndpoint:
         self._rtcp.sendto(data, remote)
         return True
 
+    def _arm_reports(self) -> None:
+        timer = self.session.get_timer()
+        if timer is not None and not self._closed:
+            self._report_timer = asyncio.get_running_loop().call_at(timer, self._on_report_timer)
+
+    def _on_report_timer(self) -> None:
+        report = self.session.handle_timer(self._clock())
+        if report is not None:
+            self.send_rtcp(report)
+        self._arm_reports()
+
     def close(self) -> None:
         """Close both sockets and give the port pair back."""
         if self._closed:
             return
         self._closed = True
+        if self._report_timer is not None:
+            self._report_timer.cancel()
         self._rtp.close()
         self._rtcp.close()
         self._allocator.release(self.pair)

@@ -2,11 +2,13 @@
 
 When nobody needs the audio, okc forwards each leg's packets to the other leg untouched. A relay stays
 transparent until the incoming source changes (a new SSRC, or a jump in sequence numbers: the far end
-was transferred, re-INVITEd to another media server, restarted its stream). From then on the outgoing
-stream keeps the SSRC the other side already knows, its sequence numbers continue by one, and its
-timestamps advance with the time that passed, so the receiver's jitter buffer sees one continuous stream
-(the first rewritten packet carries the marker bit, as a new talkspurt). `RewriteMode.ALWAYS` rewrites
-every packet to an SSRC of the relay's own (topology hiding); `RewriteMode.NEVER` never touches a byte.
+was transferred, re-INVITEd to another media server, restarted its stream) — as the receiving session's
+RFC 3550 A.1 source tracker judges it, so a new source is one that has passed probation. From then on
+the outgoing stream keeps the SSRC the other side already knows, its sequence numbers continue by one,
+and its timestamps advance with the time that passed, so the receiver's jitter buffer sees one
+continuous stream (the first rewritten packet carries the marker bit, as a new talkspurt).
+`RewriteMode.ALWAYS` rewrites every packet to an SSRC of the relay's own (topology hiding);
+`RewriteMode.NEVER` never touches a byte.
 RTCP is forwarded as it came (reports keep the sender's own SSRCs). `StreamRewriter` is sans-I/O;
 `relay()` wires two endpoints together.
 """
@@ -21,14 +23,12 @@ from typing import Final
 
 from okc.errors import OkcError
 from okc.rtp.endpoint import RtcpReceived, RtpEndpoint, RtpReceived
+from okc.rtp.packet import SequenceEvent
 
 __all__ = ["Relay", "RelayError", "RewriteMode", "StreamRewriter", "relay"]
 
 _CLOCK_RATE: Final = 8000  # G.711 and telephone-event, the payloads okc negotiates
 _SEQ_TS_SSRC: Final = struct.Struct("!HII")
-# A sequence number this far ahead or behind means the source restarted (RFC 3550 appendix A.1's limits).
-_MAX_DROPOUT: Final = 3000
-_MAX_MISORDER: Final = 100
 
 
 class RelayError(OkcError):
@@ -60,7 +60,6 @@ class StreamRewriter:
         self._mode = mode
         self._out_ssrc = ssrc
         self._in_ssrc: int | None = None
-        self._last_in_sequence = 0
         self._offsets = _Offsets()
         self._rewriting = mode is RewriteMode.ALWAYS
         self._last_sequence = 0  # last sequence number sent
@@ -73,10 +72,8 @@ class StreamRewriter:
         """The datagram to send on the other leg for this packet."""
         if self._mode is RewriteMode.NEVER:
             return packet.data
-        jump = (packet.sequence - self._last_in_sequence) & 0xFFFF
-        if packet.ssrc != self._in_ssrc or _MAX_DROPOUT < jump < 0x10000 - _MAX_MISORDER:
+        if packet.event is SequenceEvent.NEW_SOURCE or self._in_ssrc is None:
             self._new_source(packet)
-        self._last_in_sequence = packet.sequence
         sequence = (packet.sequence + self._offsets.sequence) & 0xFFFF
         timestamp = (packet.timestamp + self._offsets.timestamp) & 0xFFFFFFFF
         if (sequence - self._last_sequence) & 0xFFFF < 0x8000:  # not older than the last one sent
