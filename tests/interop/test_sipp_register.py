@@ -1,11 +1,12 @@
-"""SIPp against okc's registrar and digest gate on loopback UDP: REGISTER with MD5 digest (and removal with
-Contact *), a wrong password that must be refused, and calls that authenticate with 407 first."""
+"""SIPp against okc's RegistrarServer (registrar and digest gate on a UserAgent) on loopback UDP:
+REGISTER with MD5 digest (and removal with Contact *), a wrong password that must be refused, and calls
+that authenticate with 407 first."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +16,10 @@ import pytest
 from okc.credentials import HA1Algorithm, digest_ha1
 from okc.sip import DigestServer, PhoneRegistered, PhoneUnregistered
 from okc.sip.auth import DigestAlgorithm
-from okc.sip.registrar import Account, Registrar, RegistrarEvent
+from okc.sip.registrar import Account, Registrar
+from okc.sip.registrar_server import RegistrarServer, ServerEvent
 from okc.sip.sdp import LocalMedia, answer
-from okc.sip.security import AccessFilter, AuthBan, BanSettings, RequestGate
-from okc.sip.ua import UserAgentCore
+from okc.sip.security import AuthBan, BanSettings, RequestGate
 from okc.sip.ua_events import CallEnded, CallEstablished, IncomingCall, UaEvent
 from tests.conftest import require_program
 
@@ -30,27 +31,24 @@ REALM = "okc.test"
 
 @dataclass
 class Server:
-    """okc's UA core with the registrar and gate as its request filter, on a UDP socket (thin adapter)."""
+    """okc's RegistrarServer and what it reported."""
 
-    core: UserAgentCore
-    registrar: Registrar
-    port: int
+    server: RegistrarServer
     ua_events: list[UaEvent] = field(default_factory=list)
-    registrar_events: list[RegistrarEvent] = field(default_factory=list)
+    registrar_events: list[ServerEvent] = field(default_factory=list)
 
+    @property
+    def port(self) -> int:
+        return self.server.local[1]
 
-class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self, received: Callable[[bytes, tuple[str, int]], None]) -> None:
-        self.received = received
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.received(data, addr)
+    @property
+    def registrar(self) -> Registrar:
+        return self.server.registrar
 
 
 @asynccontextmanager
-async def okc_server(*, max_failures: int = 5) -> AsyncIterator[Server]:
-    """Feed datagrams to the core, send what it returns, answer calls with G.711 and re-arm its timer."""
-    loop = asyncio.get_running_loop()
+async def okc_server() -> AsyncIterator[Server]:
+    """A RegistrarServer on loopback UDP whose agent answers every call with G.711."""
     rng = random.Random(11)
     account = Account(
         "alice",
@@ -63,52 +61,22 @@ async def okc_server(*, max_failures: int = 5) -> AsyncIterator[Server]:
     digest = DigestServer(
         REALM, rng.randbytes(32), registrar.ha1, rng, proxy=True, algorithms=(DigestAlgorithm.MD5,)
     )
-    gate = RequestGate(digest, ban=AuthBan(BanSettings(max_failures=max_failures)))
-    access = AccessFilter(gate, registrar)
-    core: UserAgentCore | None = None
+    gate = RequestGate(digest, ban=AuthBan(BanSettings(max_failures=5)))
+    server = await RegistrarServer.start(registrar, gate, rng=rng)
+    state = Server(server)
 
-    def received(data: bytes, address: tuple[str, int]) -> None:
-        if core is None or access.should_drop(address, loop.time()):
-            return
-        core.receive(data, address, loop.time())
-        pump()
+    def on_call(event: UaEvent) -> None:
+        state.ua_events.append(event)
+        if isinstance(event, IncomingCall):
+            local = LocalMedia("127.0.0.1", 40000, 1)
+            server.agent.answer(event.call, answer(event.offer, local) if event.offer else None)
 
-    transport, _ = await loop.create_datagram_endpoint(
-        lambda: _Protocol(received), local_addr=("127.0.0.1", 0)
-    )
-    port: int = transport.get_extra_info("sockname")[1]
-    core = UserAgentCore(("127.0.0.1", port), rng=rng, request_filter=access)
-    server = Server(core, registrar, port)
-    timer: asyncio.TimerHandle | None = None
-
-    def pump() -> None:
-        nonlocal timer
-        now = loop.time()
-        registrar.handle_timer(now)
-        core = server.core
-        for event in core.events():
-            server.ua_events.append(event)
-            if isinstance(event, IncomingCall):
-                local = LocalMedia("127.0.0.1", 40000, 1)
-                core.answer(event.call, answer(event.offer, local) if event.offer else None, now)
-        server.registrar_events.extend(registrar.events())
-        for data, address in core.datagrams():
-            transport.sendto(data, address)
-        if timer is not None:
-            timer.cancel()
-        deadlines = [t for t in (core.get_timer(), registrar.get_timer()) if t is not None]
-        timer = loop.call_at(min(deadlines), tick) if deadlines else None
-
-    def tick() -> None:
-        server.core.handle_timer(loop.time())
-        pump()
-
+    server.agent.on_event(on_call)
+    server.on_event(state.registrar_events.append)
     try:
-        yield server
+        yield state
     finally:
-        if timer is not None:
-            timer.cancel()
-        transport.close()
+        await server.close()
 
 
 async def run_sipp(

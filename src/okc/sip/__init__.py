@@ -19,7 +19,8 @@ Registrar and location service (`Registrar`, `LocationService`, okc.sip.registra
 PhoneUnregistered), registration toward providers and OPTIONS keep-alive (`OutboundRegistration`,
 `KeepAlive`, okc.sip.outbound; events TrunkRegistered, TrunkRegistrationFailed, TrunkUnregistered, PeerUp,
 PeerDown), the toll-fraud gate and authentication ban (`RequestGate`, `AuthBan`, okc.sip.security) and
-RFC 3263 server location (`ServerLocator`, okc.sip.resolver).
+RFC 3263 server location (`ServerLocator`, okc.sip.resolver); `RegistrarServer` puts the registrar and
+the gate on the wire as a UserAgent's request filter (okc.sip.registrar_server).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ from okc.sip.outbound import (
 from okc.sip.prack import ReliableProvisionals
 from okc.sip.refer import ReferTo, Replaces
 from okc.sip.registrar import LocationService, PhoneRegistered, PhoneUnregistered, Registrar
+from okc.sip.registrar_server import RegistrarServer
 from okc.sip.resolver import ServerLocator
 from okc.sip.sdp import Direction, LocalMedia, SdpError, SessionDescription, answer, make_offer
 from okc.sip.security import AuthBan, RequestGate
@@ -114,6 +116,7 @@ __all__ = [
     "PhoneUnregistered",
     "ReferTo",
     "Registrar",
+    "RegistrarServer",
     "ReliableProvisionals",
     "Replaces",
     "Request",

@@ -1,0 +1,123 @@
+"""okc's registrar on the wire: a `UserAgent` whose request filter is the registrar and the toll-fraud gate.
+
+`RegistrarServer.start(registrar, gate, ...)` binds a user agent (okc.sip.agent) whose `AccessFilter`
+answers REGISTER from the `Registrar` and lets other out-of-dialog requests through `RequestGate` (407
+challenge, 403, or on to the agent: calls from registered or authenticated phones arrive as IncomingCall).
+The thin part kept here is time: the registrar's expiry and the ban's timers get their own `loop.call_at`,
+re-armed after every request the filter saw. Registrar and ban events come from `events()` or callbacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Callable
+
+from okc.sip.agent import AgentSettings, UserAgent
+from okc.sip.layer import Address
+from okc.sip.message import Request, Response
+from okc.sip.registrar import Registrar, RegistrarEvent
+from okc.sip.security import AccessFilter, BanEvent, RequestGate
+from okc.sip.transport import TransportOptions
+
+__all__ = ["RegistrarServer", "ServerEvent"]
+
+ServerEvent = RegistrarEvent | BanEvent
+
+
+class RegistrarServer:
+    """A user agent that also registers the center's phones and guards its trunks."""
+
+    def __init__(self, agent: UserAgent, registrar: Registrar, access: AccessFilter) -> None:
+        self.agent = agent
+        self.registrar = registrar
+        self.access = access
+        self._loop = agent.transport.loop
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._queue: asyncio.Queue[ServerEvent] = asyncio.Queue()
+        self._callbacks: list[Callable[[ServerEvent], None]] = []
+
+    @classmethod
+    async def start(
+        cls,
+        registrar: Registrar,
+        gate: RequestGate,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        options: TransportOptions | None = None,
+        settings: AgentSettings | None = None,
+        to_trunk: Callable[[Request], bool] | None = None,
+        rng: random.Random | None = None,
+    ) -> RegistrarServer:
+        """Bind host:port (0: a free port) and answer REGISTER there; other requests go to `agent`."""
+        access = AccessFilter(gate, registrar, to_trunk=to_trunk)
+        holder: list[RegistrarServer] = []
+
+        def request_filter(request: Request, source: Address, now: float) -> Response | None:
+            response = access(request, source, now)
+            if holder:
+                holder[0]._loop.call_soon(holder[0]._pump)
+            return response
+
+        agent = await UserAgent.start(
+            host, port, settings=settings, options=options, request_filter=request_filter, rng=rng
+        )
+        server = cls(agent, registrar, access)
+        holder.append(server)
+        return server
+
+    @property
+    def local(self) -> Address:
+        """The bound address."""
+        return self.agent.local
+
+    def on_event(self, callback: Callable[[ServerEvent], None]) -> None:
+        """Deliver registrar and ban events to `callback` instead of the `events()` queue."""
+        self._callbacks.append(callback)
+
+    async def events(self) -> AsyncIterator[ServerEvent]:
+        """Registrar and ban events as they come."""
+        while True:
+            yield await self._queue.get()
+
+    async def next_event(
+        self, kind: type | tuple[type, ...] = object, *, timeout: float = 10.0
+    ) -> ServerEvent:
+        """The next queued event of `kind`; others before it are discarded."""
+        async with asyncio.timeout(timeout):
+            while True:
+                event = await self._queue.get()
+                if isinstance(event, kind):
+                    return event
+
+    def _pump(self) -> None:
+        now = self._loop.time()
+        self.registrar.handle_timer(now)
+        ban = self.access.gate.ban
+        ban.handle_timer(now)
+        for event in [*self.registrar.events(), *ban.events()]:
+            for callback in self._callbacks:
+                callback(event)
+            if not self._callbacks:
+                self._queue.put_nowait(event)
+        deadlines = [t for t in (self.registrar.get_timer(), ban.get_timer()) if t is not None]
+        deadline = min(deadlines) if deadlines else None
+        if deadline == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = deadline
+        self._timer = None if deadline is None else self._loop.call_at(deadline, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        self._pump()
+
+    async def close(self) -> None:
+        """Stop the timers and close the agent's sockets."""
+        if self._timer is not None:
+            self._timer.cancel()
+        await self.agent.close()

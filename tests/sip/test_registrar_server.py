@@ -1,0 +1,101 @@
+"""RegistrarServer on loopback UDP: okc's own OutboundRegistration registers to it over a socket, the
+binding expires on the loop's timer, and a stranger's INVITE is challenged before it reaches the agent."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from okc.credentials import HA1Algorithm, digest_ha1
+from okc.sip import DigestClient, DigestServer, PhoneRegistered, PhoneUnregistered, parse_message
+from okc.sip.message import Response
+from okc.sip.outbound import OutboundRegistration, TrunkRegistered
+from okc.sip.registrar import Account, Registrar, RegistrarSettings, UnregisterReason
+from okc.sip.registrar_server import RegistrarServer
+from okc.sip.resolver import Target, TransportKind
+from okc.sip.security import RequestGate
+from okc.sip.ua_events import CallFailed
+from okc.sip.uri import SipUri
+
+REALM = "okc.test"
+
+
+class _Client(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.responses: asyncio.Queue[Response] = asyncio.Queue()
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        message = parse_message(data)
+        if isinstance(message, Response):
+            self.responses.put_nowait(message)
+
+
+async def _server() -> RegistrarServer:
+    rng = random.Random(5)
+    account = Account(
+        "alice",
+        "1001",
+        digest_ha1("alice", REALM, "wonder", HA1Algorithm.MD5),
+        digest_ha1("alice", REALM, "wonder", HA1Algorithm.SHA_256),
+    )
+    settings = RegistrarSettings(min_expires=1, default_expires=60, max_expires=60)
+    registrar = Registrar(REALM, [account], rng.randbytes(32), rng, settings=settings)
+    gate = RequestGate(DigestServer(REALM, rng.randbytes(32), registrar.ha1, rng, proxy=True))
+    return await RegistrarServer.start(registrar, gate, rng=rng)
+
+
+def test_outbound_registration_to_the_registrar_server_and_expiry_on_the_loop() -> None:
+    async def scenario() -> None:
+        server = await _server()
+        loop = asyncio.get_running_loop()
+        transport, client = await loop.create_datagram_endpoint(_Client, local_addr=("127.0.0.1", 0))
+        local = transport.get_extra_info("sockname")
+        rng = random.Random(6)
+        registration = OutboundRegistration(
+            "okc",
+            SipUri(REALM),
+            SipUri(REALM, "alice"),
+            SipUri(local[0], "alice", None, local[1]),
+            Target(TransportKind.UDP, *server.local),
+            client=DigestClient("alice", "wonder", rng),
+            rng=rng,
+            local=(local[0], local[1]),
+            expires=1,
+        )
+        registration.start(loop.time())
+        try:
+            while not (events := registration.events()):
+                for item in registration.requests():
+                    transport.sendto(bytes(item.request), item.target.address)
+                response = await asyncio.wait_for(client.responses.get(), 5.0)
+                registration.receive_response(response, loop.time())
+            assert events == [TrunkRegistered("okc", 1)]
+            registered = await server.next_event(PhoneRegistered)
+            assert isinstance(registered, PhoneRegistered)
+            assert registered.source == (local[0], local[1])
+            gone = await server.next_event(PhoneUnregistered, timeout=5.0)
+            assert isinstance(gone, PhoneUnregistered)
+            assert gone.reason is UnregisterReason.EXPIRED
+            assert server.registrar.lookup("alice") == ()
+        finally:
+            transport.close()
+            await server.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_strangers_invite_is_challenged_on_the_wire() -> None:
+    async def scenario() -> tuple[int, CallFailed]:
+        server = await _server()
+        try:
+            probe = await server.agent.options(f"sip:{server.local[0]}:{server.local[1]}")
+            await server.agent.call(f"sip:1001@{server.local[0]}:{server.local[1]}")
+            failed = await server.agent.next_event(CallFailed, timeout=5.0)
+            assert isinstance(failed, CallFailed)
+            return probe.status, failed
+        finally:
+            await server.close()
+
+    options_status, failed = asyncio.run(scenario())
+    assert options_status == 200
+    assert failed.status == 407
