@@ -349,3 +349,24 @@ def test_from_config_takes_users_with_digest_hashes() -> None:
     assert registrar.realm == "okc.local"
     assert registrar.account_for("1002") == registrar.account_for("agent1")
     assert registrar.account_for("viewer") is None
+
+
+@pytest.mark.parametrize(
+    ("lenient", "signed", "status"),
+    [
+        (False, "sip:okc.test;transport=UDP", 401),
+        (True, "sip:okc.test;transport=UDP", 200),
+        (True, "sip:elsewhere.test", 401),
+    ],
+)
+def test_digest_uri_differing_only_in_parameters(lenient: bool, signed: str, status: int) -> None:
+    registrar = Registrar(
+        REALM, [account("alice", "wonder")], SECRET, random.Random(1), lenient_digest_uri=lenient
+    )
+    phone = Phone("alice", "wonder")
+    challenge = registrar.handle_register(phone.request(), PHONE, 0.0).response
+    target, picked = phone.client.pick(challenge)[0]
+    creds = phone.client.credentials(picked, "REGISTER", signed)
+    request = phone.request()
+    request = request.replace(headers=request.headers.with_added(target, str(creds)))
+    assert registrar.handle_register(request, PHONE, 0.0).response.status == status

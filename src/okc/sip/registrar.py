@@ -16,12 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from okc.sip.auth import AuthAccepted, AuthChallenged, DigestAlgorithm, DigestServer
+from okc.sip.auth import AuthAccepted, AuthChallenged, DigestAlgorithm, DigestCredentials, DigestServer
 from okc.sip.errors import SipError, SipParseError
 from okc.sip.headers import NameAddr
 from okc.sip.layer import Address
 from okc.sip.message import Request, Response, response_to
-from okc.sip.uri import Params, SipUri, Uri, unescape
+from okc.sip.uri import Params, SipUri, Uri, parse_uri, unescape
 
 if TYPE_CHECKING:
     from okc.config import CenterConfig
@@ -235,6 +235,8 @@ class Registrar:
     A REGISTER's To user may be the login or the extension; the address-of-record is `sip:login@realm`.
     Only the account itself may change its bindings (403 otherwise). `algorithms` are the challenges
     offered, preferred first (RFC 8760); clients that read only the first one (SIPp 3.6) need MD5 first.
+    `lenient_digest_uri` accepts a digest uri that differs from the Request-URI only in URI parameters
+    (pyVoIP 1.6 signs `sip:host;transport=UDP` for `REGISTER sip:host`); user, host and port must match.
     """
 
     def __init__(
@@ -248,6 +250,7 @@ class Registrar:
         domains: Iterable[str] | None = None,
         location: LocationService | None = None,
         algorithms: tuple[DigestAlgorithm, ...] = (DigestAlgorithm.SHA_256, DigestAlgorithm.MD5),
+        lenient_digest_uri: bool = False,
     ) -> None:
         self.realm = realm
         self.settings = settings or RegistrarSettings()
@@ -268,6 +271,7 @@ class Registrar:
                     raise RegistrarError(f"{name!r} names both {other.login!r} and {account.login!r}")
                 self._by_user[name] = account
         self.digest = DigestServer(realm, secret, self.ha1, rng, algorithms=algorithms)
+        self.lenient_digest_uri = lenient_digest_uri
 
     @classmethod
     def from_config(
@@ -349,7 +353,7 @@ class Registrar:
             unsupported = [t for t in request.require if t]
             if unsupported:
                 raise _RejectError(420, "Bad Extension", (("Unsupported", ", ".join(unsupported)),))
-            auth = self.digest.authenticate(request, now, to_tag=tag)
+            auth = self.digest.authenticate(self._digest_view(request), now, to_tag=tag)
             if isinstance(auth, AuthChallenged):
                 return RegisterOutcome(auth.response)
             if not isinstance(auth, AuthAccepted):
@@ -372,6 +376,28 @@ class Registrar:
             for b in self.location.bindings(aor)
         )
         return RegisterOutcome(response_to(request, 200, "OK", to_tag=tag, extra=contacts), account.login)
+
+    def _digest_view(self, request: Request) -> Request:
+        """The request as the digest check sees it (see lenient_digest_uri)."""
+        if not self.lenient_digest_uri or not isinstance(request.uri, SipUri):
+            return request
+        for value in request.headers.get_all("Authorization"):
+            try:
+                creds = DigestCredentials.parse(value)
+                signed = parse_uri(creds.uri)
+            except SipError:
+                continue
+            if creds.realm != self.realm or not isinstance(signed, SipUri):
+                continue
+            mine = request.uri
+            same = (signed.scheme, signed.user, signed.host.lower(), signed.port) == (
+                mine.scheme,
+                mine.user,
+                mine.host.lower(),
+                mine.port,
+            )
+            return request.replace(uri=signed) if same else request
+        return request
 
     def _check_domain(self, request: Request) -> None:
         uri = request.uri
