@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import struct
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NoReturn
 
 from okc.errors import OkcError
 
@@ -53,6 +53,7 @@ _HEADER: Final = struct.Struct("!BBHII")
 _SEQ_MOD: Final = 1 << 16
 _TS_MOD: Final = 1 << 32
 _MAX_CSRCS: Final = 15
+_WINDOW: Final = (1 << 128) - 1  # sequence numbers remembered behind the highest, for duplicates
 
 
 class RtpError(OkcError):
@@ -108,6 +109,23 @@ class RtpPacket:
     padding: int = 0
 
     def __post_init__(self) -> None:
+        # One combined test on the hot path (every received packet); the reason is found only on failure.
+        payload_type = self.payload_type
+        if not (
+            (0 <= payload_type < 72 or 76 < payload_type <= 127)
+            and 0 <= self.sequence <= 0xFFFF
+            and 0 <= self.timestamp <= 0xFFFF_FFFF
+            and 0 <= self.ssrc <= 0xFFFF_FFFF
+            and 0 <= self.padding <= 255
+            and (not self.csrcs or self._csrcs_valid())
+        ):
+            self._refuse()
+
+    def _csrcs_valid(self) -> bool:
+        return len(self.csrcs) <= _MAX_CSRCS and all(0 <= csrc <= 0xFFFF_FFFF for csrc in self.csrcs)
+
+    def _refuse(self) -> NoReturn:
+        """Raise RtpError naming the first field out of range."""
         if not 0 <= self.payload_type <= 127:
             raise RtpError(f"an RTP payload type is 0 … 127, not {self.payload_type}")
         if self.payload_type in RTCP_PAYLOAD_TYPES:
@@ -120,11 +138,9 @@ class RtpPacket:
             raise RtpError(f"an SSRC is 32 bits, not {self.ssrc}")
         if len(self.csrcs) > _MAX_CSRCS:
             raise RtpError(f"an RTP packet carries at most 15 CSRCs, not {len(self.csrcs)}")
-        for csrc in self.csrcs:
-            if not 0 <= csrc <= 0xFFFF_FFFF:
-                raise RtpError(f"a CSRC is 32 bits, not {csrc}")
         if not 0 <= self.padding <= 255:
             raise RtpError(f"RTP padding is 0 … 255 octets, not {self.padding}")
+        raise RtpError(f"a CSRC is 32 bits: {self.csrcs}")
 
     @classmethod
     def parse(cls, data: bytes) -> RtpPacket:
@@ -133,6 +149,8 @@ class RtpPacket:
         if size < 12:
             raise RtpError(f"an RTP packet is at least 12 bytes, not {size}")
         first, second, sequence, timestamp, ssrc = _HEADER.unpack_from(data)
+        if first == 0x80 and not 72 <= second & 0x7F <= 76:  # the common case: a bare header
+            return cls(second & 0x7F, sequence, timestamp, ssrc, bytes(data[12:]), second > 0x7F)
         if first >> 6 != 2:
             raise RtpError(f"RTP version {first >> 6}, not 2")
         payload_type = second & 0x7F
@@ -338,9 +356,9 @@ class SourceTracker:
             if seq < state.max_seq:
                 state.cycles += _SEQ_MOD
             state.max_seq = seq
-            state.seen = ((state.seen << udelta) | 1) & ((1 << 128) - 1)
+            state.seen = ((state.seen << udelta) | 1) & _WINDOW
             state.received += 1
-            return SequenceUpdate(SequenceEvent.ACCEPTED, ssrc, state.extended_max)
+            return SequenceUpdate(SequenceEvent.ACCEPTED, ssrc, state.cycles + seq)
         if udelta <= _SEQ_MOD - MAX_MISORDER:
             if seq == state.bad_seq:
                 # Two sequential packets after a jump: the sender restarted without telling us (A.1).
