@@ -61,7 +61,7 @@ class UsersImportError(OkcError):
     """The CSV file cannot be imported (unreadable, no header, unknown columns, or bad rows)."""
 
 
-class _BadValue(UsersImportError):
+class _BadValueError(UsersImportError):
     """One column of a row holds a value okc cannot take."""
 
     def __init__(self, column: str, reason: str) -> None:
@@ -117,7 +117,7 @@ def _dialect(text: str) -> str:
 
 
 def _row(line: int, values: Mapping[str, str], known_roles: frozenset[str]) -> UserRow:
-    """Validate one row's values; raises _BadValue naming the column and the reason for a bad one."""
+    """Validate one row's values; raises _BadValueError naming the column and the reason for a bad one."""
 
     def get(name: str) -> str | None:
         value = values.get(name)
@@ -125,27 +125,29 @@ def _row(line: int, values: Mapping[str, str], known_roles: frozenset[str]) -> U
 
     login = get("login")
     if login is None:
-        raise _BadValue("login", "is empty")
+        raise _BadValueError("login", "is empty")
     if not _LOGIN.match(login):
-        raise _BadValue("login", f"{login!r} must be letters, digits, '.', '_' or '-' (at most 64)")
+        raise _BadValueError("login", f"{login!r} must be letters, digits, '.', '_' or '-' (at most 64)")
     extension = get("extension")
     if extension is not None and not _EXTENSION.match(extension):
-        raise _BadValue("extension", f"{extension!r} must be 2 to 8 digits")
+        raise _BadValueError("extension", f"{extension!r} must be 2 to 8 digits")
     email = get("email")
     if email is not None and not _EMAIL.match(email):
-        raise _BadValue("email", f"{email!r} is not an e-mail address")
+        raise _BadValueError("email", f"{email!r} is not an e-mail address")
     phone = get("phone")
     if phone is not None:
         phone = phone.lower()
         if phone not in _PHONES:
-            raise _BadValue("phone", f"{phone!r} must be softphone or hardware")
+            raise _BadValueError("phone", f"{phone!r} must be softphone or hardware")
     roles: tuple[str, ...] | None = None
     raw_roles = get("roles")
     if raw_roles is not None:
         roles = tuple(dict.fromkeys(r.strip().lower() for r in re.split(r"[;|]", raw_roles) if r.strip()))
         unknown = [r for r in roles if r not in known_roles]
         if unknown:
-            raise _BadValue("roles", f"unknown role {unknown[0]!r} (known: {', '.join(sorted(known_roles))})")
+            raise _BadValueError(
+                "roles", f"unknown role {unknown[0]!r} (known: {', '.join(sorted(known_roles))})"
+            )
     do_not_record: bool | None = None
     raw_dnr = values.get("do_not_record")
     if raw_dnr is not None:
@@ -155,10 +157,10 @@ def _row(line: int, values: Mapping[str, str], known_roles: frozenset[str]) -> U
         elif flag in _FALSE:
             do_not_record = False if flag else None
         else:
-            raise _BadValue("do_not_record", f"{raw_dnr!r} must be yes or no")
+            raise _BadValueError("do_not_record", f"{raw_dnr!r} must be yes or no")
     password = values.get("password") or None  # a password keeps its spaces
     if password is not None and len(password) < 8:
-        raise _BadValue("password", "must have at least 8 characters")
+        raise _BadValueError("password", "must have at least 8 characters")
     return UserRow(
         line=line,
         login=login,
@@ -210,7 +212,7 @@ def parse_users_csv(text: str, known_roles: Sequence[str], source: str = "<csv>"
                 continue
             try:
                 row = _row(line, dict(zip(header, values, strict=True)), roles)
-            except _BadValue as exc:
+            except _BadValueError as exc:
                 bad.append(BadRow(line, exc.column, exc.reason))
                 continue
             if row.login in seen_logins:

@@ -89,7 +89,7 @@ def test_skip_bad_imports_the_good_rows(center: Path, tmp_path: Path) -> None:
 
 
 def test_new_user_needs_an_extension(center: Path, tmp_path: Path) -> None:
-    with pytest.raises(UsersImportError, match="users.csv:2: extension: new user 'nobody' needs one"):
+    with pytest.raises(UsersImportError, match=r"users\.csv:2: extension: new user 'nobody' needs one"):
         import_users(center, _csv(tmp_path, "login,first_name\nnobody,Без номера\n"))
 
 
