@@ -59,3 +59,35 @@ def test_duplicate_and_escaped_values() -> None:
     for bad in (header + ", Realm=x", header + ", nc=1", header + ",", header.replace("Digest", "Basic")):
         with pytest.raises(AuthError):
             DigestCredentials.parse(bad)
+
+
+def _credentials(text: str) -> DigestCredentials | None:
+    try:
+        return DigestCredentials.parse(text)
+    except AuthError:
+        return None
+
+
+_VALUES = ['"alice"', '"a, b"', '"a\\"b"', '""', "MD5", "auth", "00000001", '"x', 'x"', "a b", "", '"\r"']
+
+
+_GOOD = {
+    "username": '"alice"', "realm": '"a, b"', "nonce": '"n"', "uri": "\"sip:x;a=b\"", "response": '"AB"',
+    "nc": "0000000a", "cnonce": '""', "qop": "auth", "opaque": "\"op\"",
+}  # fmt: skip
+
+
+@given(
+    st.permutations(sorted(_GOOD)),
+    st.lists(st.tuples(st.integers(0, 8), st.sampled_from([*_VALUES, "Realm"])), max_size=2),
+    st.sampled_from([", ", ",", " , ", ", , "]),
+)
+def test_usual_spelling_path_matches_general(
+    names: list[str], edits: list[tuple[int, str]], sep: str
+) -> None:
+    # "DIGEST" is never taken by the usual-spelling path; the scheme is case-insensitive.
+    pairs = [(name, _GOOD[name]) for name in names]
+    for index, odd in edits:
+        pairs[index] = ("Realm", '"r"') if odd == "Realm" else (pairs[index][0], odd)
+    rest = sep.join(f"{name}={value}" for name, value in pairs)
+    assert _credentials("Digest " + rest) == _credentials("DIGEST " + rest)

@@ -89,6 +89,15 @@ _QUOTED_INNER = r'"([^"\\\r\n]*(?:\\.[^"\\\r\n]*)*)"'
 _SCAN_RE = re.compile(
     rf"[ \t]*(?:({_TCHARS})[ \t]*=[ \t]*(?:{_QUOTED_INNER}|({_TCHARS}))[ \t]*(?:,(?![ \t]*\Z)|\Z)|([\s\S]+))"
 )
+#: The usual spelling only (`name=value` pairs joined by ", ", no other whitespace, no quoted-pair), the
+#: value group holding a quoted string's content or a token (a quote is consumed before it only when its
+#: closing quote follows; a token may neither follow nor precede one). Where the text leaves that
+#: spelling the last alternative matches with both groups empty, which shows as a "" name; the general
+#: scan then decides.
+_QCHARS = r'[^"\\\r\n]*'
+_USUAL_PAIRS_RE = re.compile(
+    rf'({_TCHARS})=(?:"(?={_QCHARS}")|)((?<="){_QCHARS}(?=")|(?<!"){_TCHARS}(?!"))"?(?:, (?!\Z)|\Z)|[\s\S]+'
+)
 _HEX8_RE = re.compile(r"[0-9a-fA-F]{8}")
 
 
@@ -122,6 +131,19 @@ def parse_auth_params(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
 
 
 def _params_dict(text: str) -> dict[str, str]:
+    """The auth-params of a Digest header by lower-case name, quoted values unquoted."""
+    scheme, _, rest = text.strip(_WS).partition(" ")
+    if scheme in ("Digest", "digest") and "\\" not in rest and rest[:1] not in _WS:
+        # The usual spelling: the dict is built from the scan in one step; a malformed list (a "" name),
+        # a duplicate, an upper-case name or an empty list takes the general path below.
+        found: list[tuple[str, str]] = _USUAL_PAIRS_RE.findall(rest)
+        raw = dict(found)
+        if len(raw) == len(found) and "" not in raw and "".join(raw).islower():
+            return raw
+    return _params_dict_general(text)
+
+
+def _params_dict_general(text: str) -> dict[str, str]:
     scheme, found = _scan(text)
     if scheme.lower() != "digest":
         raise AuthError(f"not a Digest header: {scheme}")
@@ -206,27 +228,40 @@ class DigestCredentials:
     def parse(cls, text: str) -> DigestCredentials:
         """Parse an Authorization header value."""
         p = _params_dict(text)
-        missing = [k for k in ("username", "realm", "nonce", "uri", "response") if k not in p]
-        if missing:
-            raise AuthError(f"credentials without {', '.join(missing)}")
+        try:
+            username, realm, nonce, uri, response = (
+                p["username"], p["realm"], p["nonce"], p["uri"], p["response"]
+            )  # fmt: skip
+        except KeyError:
+            missing = [k for k in ("username", "realm", "nonce", "uri", "response") if k not in p]
+            raise AuthError(f"credentials without {', '.join(missing)}") from None
         nc: int | None = None
-        if "nc" in p:
-            raw = p["nc"]
+        raw = p.get("nc")
+        if raw is not None:
             if _HEX8_RE.fullmatch(raw) is None:
                 raise AuthError(f"nonce-count must be 8 hex digits, not {raw!r}")
             nc = int(raw, 16)
-        return cls(
-            p["username"],
-            p["realm"],
-            p["nonce"],
-            p["uri"],
-            p["response"].lower(),
-            DigestAlgorithm.parse(p.get("algorithm", "MD5")),
-            p.get("qop"),
-            nc,
-            p.get("cnonce"),
-            p.get("opaque"),
-        )
+        algorithm = p.get("algorithm")
+        qop = p.get("qop")
+        cnonce = p.get("cnonce")
+        if qop is not None and (nc is None or cnonce is None):
+            raise AuthError("qop given without nc and cnonce")
+        if nc == 0:
+            raise AuthError(f"nonce-count out of range: {nc}")
+        # Every field is checked above: fill the slots without __post_init__ (this is the server's hot path).
+        creds: DigestCredentials = _new(cls)
+        s_user, s_realm, s_nonce, s_uri, s_resp, s_alg, s_qop, s_nc, s_cnonce, s_opaque = _CREDENTIAL_SLOTS
+        s_user(creds, username)
+        s_realm(creds, realm)
+        s_nonce(creds, nonce)
+        s_uri(creds, uri)
+        s_resp(creds, response.lower())
+        s_alg(creds, DigestAlgorithm.MD5 if algorithm is None else DigestAlgorithm.parse(algorithm))
+        s_qop(creds, qop)
+        s_nc(creds, nc)
+        s_cnonce(creds, cnonce)
+        s_opaque(creds, p.get("opaque"))
+        return creds
 
     def __str__(self) -> str:
         parts = [
@@ -244,6 +279,25 @@ class DigestCredentials:
         return "Digest " + ", ".join(parts)
 
 
+_new = object.__new__
+_CREDENTIAL_SLOTS = tuple(
+    DigestCredentials.__dict__[name].__set__
+    for name in (
+        "username",
+        "realm",
+        "nonce",
+        "uri",
+        "response",
+        "algorithm",
+        "qop",
+        "nc",
+        "cnonce",
+        "opaque",
+    )
+)
+_SESS = frozenset({DigestAlgorithm.MD5_SESS, DigestAlgorithm.SHA_256_SESS})
+
+
 def digest_response(
     algorithm: DigestAlgorithm,
     ha1: str,
@@ -256,12 +310,14 @@ def digest_response(
     cnonce: str | None = None,
 ) -> str:
     """The request-digest of RFC 7616 §3.4.1 from a stored HA1 (H(user:realm:password), base algorithm)."""
-    if algorithm.sess:
-        ha1 = algorithm.hexdigest(f"{ha1}:{nonce}:{cnonce or ''}")
-    ha2 = algorithm.hexdigest(f"{method}:{uri}")
+    h = _HASH_OF[algorithm]
+    if algorithm in _SESS:
+        ha1 = h(f"{ha1}:{nonce}:{cnonce or ''}".encode(), usedforsecurity=False).hexdigest()
+    ha2 = h(f"{method}:{uri}".encode(), usedforsecurity=False).hexdigest()
     if qop is None:
-        return algorithm.hexdigest(f"{ha1}:{nonce}:{ha2}")
-    return algorithm.hexdigest(f"{ha1}:{nonce}:{nc or 0:08x}:{cnonce or ''}:{qop}:{ha2}")
+        return h(f"{ha1}:{nonce}:{ha2}".encode(), usedforsecurity=False).hexdigest()
+    data = f"{ha1}:{nonce}:{nc or 0:08x}:{cnonce or ''}:{qop}:{ha2}"
+    return h(data.encode(), usedforsecurity=False).hexdigest()
 
 
 HA1Lookup = Callable[[str, DigestAlgorithm], "str | None"]
