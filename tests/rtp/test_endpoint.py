@@ -531,3 +531,30 @@ def test_endpoint_with_reports_sends_an_sr_after_sending_media() -> None:
                 endpoint.close()
 
     asyncio.run(scenario())
+
+
+@given(
+    st.integers(0, 0xFFFF),
+    st.integers(0, 2**32 - 1),
+    st.integers(2, 20),
+    st.lists(st.tuples(st.integers(0, 19), st.integers(0, 0xFFFF)), max_size=5),
+)
+def test_an_in_order_stream_is_played_whole_and_once_whatever_strays_arrive(
+    first_seq: int, first_ts: int, count: int, strays: list[tuple[int, int]]
+) -> None:
+    """Every packet of the stream, the held first one included, comes out once and in order; single
+    stray packets (another SSRC, from the peer's address or another) are never played or latched."""
+    session = RtpSession(PEER)
+    stray_at = dict(strays)
+    played: list[int] = []
+    for n in range(count):
+        if n in stray_at:
+            stranger = NAT if n % 2 else ("203.0.113.66", 4444)
+            assert session.receive_rtp(rtp(stray_at[n], 0, 0xBAD), stranger, 0.02 * n) == ()
+        data = rtp((first_seq + n) & 0xFFFF, (first_ts + 160 * n) & 0xFFFFFFFF, 0x600D)
+        played.extend(packet.sequence for packet in session.receive_rtp(data, NAT, 0.02 * n + 0.001))
+    assert played == [(first_seq + n) & 0xFFFF for n in range(count)]
+    assert session.remote_rtp == NAT
+    assert session.source == 0x600D
+    stats = session.streams[0x600D]
+    assert (stats.expected, stats.cumulative_lost) == (count - 1, 0)  # A.1's base is the second packet

@@ -160,3 +160,15 @@ def test_a_stray_ssrc_does_not_take_over_but_a_persistent_one_does() -> None:
     assert update.playable
     assert update.extended == 702
     assert not tracker.update(1, 13).playable
+
+
+def test_each_ssrc_is_on_probation_on_its_own() -> None:
+    tracker = SourceTracker()
+    assert feed(tracker, 1, 10) == [SequenceEvent.PROBATION]
+    assert feed(tracker, 2, 500) == [SequenceEvent.PROBATION]  # a stray between the stream's first two
+    assert feed(tracker, 1, 11) == [SequenceEvent.NEW_SOURCE]
+    assert feed(tracker, 2, 501) == [SequenceEvent.PROBATION]  # candidates start over after a new source
+    for ssrc in range(100, 100 + SourceTracker.MAX_CANDIDATES):
+        feed(tracker, ssrc, 0)
+    assert feed(tracker, 2, 502) == [SequenceEvent.PROBATION]  # forgotten: the oldest stranger went first
+    assert feed(tracker, 2, 503) == [SequenceEvent.NEW_SOURCE]

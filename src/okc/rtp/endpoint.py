@@ -223,7 +223,7 @@ class RtpSession:
         self.cname = cname
         self.clock_rate = clock_rate
         self._tracker = SourceTracker()
-        self._held: RtpReceived | None = None
+        self._held: dict[int, RtpReceived] = {}  # per SSRC: the packet a new source would start with
         self._streams: dict[int, StreamStatistics] = {}
         self.sender = SenderStatistics(ssrc, clock_rate, ntp)
         self._interval = rtcp_interval
@@ -296,7 +296,10 @@ class RtpSession:
                 counters.probation += 1
             else:
                 counters.jumps += 1
-            self._held = RtpReceived(packet, event, packet.sequence, data, source, now)
+            held = self._held
+            if packet.ssrc not in held and len(held) >= SourceTracker.MAX_CANDIDATES:
+                del held[next(iter(held))]
+            held[packet.ssrc] = RtpReceived(packet, event, packet.sequence, data, source, now)
             return ()
         stats = self._streams.get(packet.ssrc)
         if stats is None:
@@ -329,11 +332,11 @@ class RtpSession:
             received.arrival,
             len(packet.payload),
         )
-        held, self._held = self._held, None
+        held = self._held.pop(packet.ssrc, None)
+        self._held.clear()
         out: tuple[RtpReceived, ...] = (received,)
         if (
             held is not None
-            and held.ssrc == packet.ssrc
             and held.source == received.source
             and held.sequence == (packet.sequence - 1) & 0xFFFF
         ):

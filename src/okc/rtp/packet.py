@@ -283,18 +283,21 @@ class _Sequence:
 class SourceTracker:
     """Validates one received stream per RFC 3550 A.1 and latches a new SSRC only after probation.
 
-    The believed source keeps playing while a different SSRC is on probation, so one stray packet (or a
-    few out-of-sequence ones) cannot take the stream over. `received` counts as A.1 does — late and
-    duplicate packets included — so cumulative loss may go negative, as RFC 3550 6.4.1 allows.
+    The believed source keeps playing while other SSRCs are on probation, so one stray packet (or a
+    few out-of-sequence ones) cannot take the stream over; each SSRC is on probation on its own (the
+    MAX_CANDIDATES most recent), so strays interleaved with a starting stream do not delay it either.
+    `received` counts as A.1 does — late and duplicate packets included — so cumulative loss may go
+    negative, as RFC 3550 6.4.1 allows.
     """
 
-    __slots__ = ("_candidate", "_candidate_ssrc", "_current", "_ssrc")
+    __slots__ = ("_candidates", "_current", "_ssrc")
+
+    MAX_CANDIDATES: Final = 8
 
     def __init__(self) -> None:
         self._ssrc: int | None = None
         self._current: _Sequence | None = None
-        self._candidate_ssrc: int | None = None
-        self._candidate: _Sequence | None = None
+        self._candidates: dict[int, _Sequence] = {}
 
     @property
     def ssrc(self) -> int | None:
@@ -328,11 +331,12 @@ class SourceTracker:
         current = self._current
         if current is not None and ssrc == self._ssrc:
             return self._update_current(current, ssrc, seq)
-        candidate = self._candidate
-        if candidate is None or ssrc != self._candidate_ssrc:
-            self._candidate_ssrc = ssrc
-            self._candidate = _Sequence(seq)
-            candidate = self._candidate
+        candidates = self._candidates
+        candidate = candidates.get(ssrc)
+        if candidate is None:
+            if len(candidates) >= self.MAX_CANDIDATES:
+                del candidates[next(iter(candidates))]  # forget the longest-waiting stranger
+            candidate = candidates[ssrc] = _Sequence(seq)
         if seq == (candidate.max_seq + 1) & 0xFFFF:
             candidate.probation -= 1
             candidate.max_seq = seq
@@ -340,7 +344,7 @@ class SourceTracker:
                 candidate.init(seq)
                 candidate.received = 1
                 self._ssrc, self._current = ssrc, candidate
-                self._candidate_ssrc = self._candidate = None
+                candidates.clear()  # the others start over, as strangers to the new source
                 return SequenceUpdate(SequenceEvent.NEW_SOURCE, ssrc, candidate.extended_max)
         else:
             candidate.probation = MIN_SEQUENTIAL - 1
