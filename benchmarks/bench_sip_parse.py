@@ -6,6 +6,8 @@ Contact URI and body, in the same run on the same machine.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from benchmarks.report import Measurement, rate, show
 from okc.sip import parse_message
 
@@ -48,11 +50,23 @@ def okc_parse() -> tuple[object, ...]:
     )
 
 
+def best_rates(contenders: dict[str, Callable[[], object]], *, rounds: int = 12) -> dict[str, float]:
+    """The best rate of each contender over interleaved short rounds.
+
+    Other load on the machine only ever slows a round down, so the best round is the closest to the true
+    figure; interleaving gives every contender the same chances.
+    """
+    best = dict.fromkeys(contenders, 0.0)
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            best[name] = max(best[name], rate(fn, min_seconds=0.25))
+    return best
+
+
 def main() -> None:
     """Measure okc, pyVoIP and sippy on the same message and print the table."""
     assert okc_parse()[0] == "z9hG4bK74bf9"
-    ours = Measurement("okc.sip parse_message", rate(okc_parse, min_seconds=3.0), "msg/s")
-    peers: list[Measurement] = []
+    contenders: dict[str, Callable[[], object]] = {"okc.sip parse_message": okc_parse}
     try:
         import pyVoIP.VoIP  # noqa: F401  (pyVoIP.SIP needs the VoIP module loaded first: circular import)
         from pyVoIP.SIP import SIPMessage
@@ -70,7 +84,7 @@ def main() -> None:
                 msg.body,
             )
 
-        peers.append(Measurement("pyVoIP SIPMessage", rate(pyvoip_parse, min_seconds=3.0), "msg/s"))
+        contenders["pyVoIP SIPMessage"] = pyvoip_parse
     except ImportError:
         print("pyVoIP is not installed: skipped")
     try:
@@ -90,10 +104,11 @@ def main() -> None:
                 msg.getBody(),
             )
 
-        peers.append(Measurement("sippy SipRequest", rate(sippy_parse, min_seconds=3.0), "msg/s"))
+        contenders["sippy SipRequest"] = sippy_parse
     except ImportError:
         print("sippy is not installed: skipped")
-    show("SIP INVITE parse and access", ours, peers)
+    figures = [Measurement(name, value, "msg/s") for name, value in best_rates(contenders).items()]
+    show("SIP INVITE parse and access (best of interleaved rounds)", figures[0], figures[1:])
 
 
 if __name__ == "__main__":
