@@ -122,7 +122,7 @@ def test_sender_info_maps_ntp_to_the_extrapolated_rtp_timestamp() -> None:
     assert not sender.sent_since_report
 
 
-def test_build_report_sends_an_sr_after_sending_and_an_rr_otherwise() -> None:
+def test_build_report_sends_an_sr_after_sending_an_rr_otherwise_and_blocks_for_sources_heard() -> None:
     sender = SenderStatistics(1, 8000)
     stats, tracker = StreamStatistics(SSRC, 8000), SourceTracker()
     idle = StreamStatistics(0xD1E, 8000)  # never started: no block
@@ -137,7 +137,11 @@ def test_build_report_sends_an_sr_after_sending_and_an_rr_otherwise() -> None:
     assert sdes is not None
     assert sdes.cname_of(1) == b"okc@example"
     second = build_report(2.0, 1, "okc@example", [stats], sender)
-    assert isinstance(second.packets[0], ReceiverReport)
+    assert second.packets[0] == ReceiverReport(1, ())  # nothing sent, nothing heard since the last report
+    receive(stats, tracker, 3, 320, 2.5)
+    third = build_report(3.0, 1, "okc@example", [stats], sender).first(ReceiverReport)
+    assert third is not None
+    assert [block.highest_seq for block in third.reports] == [3]
 
 
 def test_a_clock_rate_is_positive() -> None:

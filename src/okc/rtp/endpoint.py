@@ -1,13 +1,17 @@
 """RTP/RTCP endpoint: a port-pair allocator, a sans-I/O session, and a thin asyncio adapter.
 
-`RtpSession` is fed datagrams with their source address and arrival time and returns what arrived, never
-raising on garbage: malformed packets are counted and dropped. It does symmetric RTP (RFC 4961 style
-latching): until the peer's first valid packet the session sends to the address from SDP; from then on it
-sends to where the peer's packets come from, and ignores (counts) packets from any other address until
-told to expect the peer to move (`relatch`, e.g. after a re-INVITE). RTCP latches the same way.
+`RtpSession` is fed datagrams with their source address and arrival time and returns what to play, never
+raising on garbage: malformed packets are counted (with the parser's reason) and dropped. It follows the
+peer's source the RFC 3550 A.1 way (`SourceTracker`): a source is believed after two packets in sequence,
+so one stray packet is neither played nor latched. It does symmetric RTP (RFC 4961 style latching): until
+the peer's source is believed the session sends to the address from SDP; from then on it sends to where
+that source's packets come from, and ignores (counts) packets from any other address until told to
+expect the peer to move (`relatch`, e.g. after a re-INVITE). RTCP latches the same way. Per-SSRC
+statistics and our SR/RR come from `okc.rtp.stats`.
 
 `RtpEndpoint` binds an even RTP port and RTP+1 for RTCP from a `PortAllocator`'s range on an asyncio
-loop, feeds the session and hands each packet to a callback; nothing else lives there.
+loop, feeds the session, hands each packet to a callback and, if asked, sends the session's reports on
+its timer; nothing else lives there.
 """
 
 from __future__ import annotations

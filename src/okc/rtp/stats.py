@@ -94,6 +94,11 @@ class StreamStatistics:
         return self._max >= self._base
 
     @property
+    def heard_since_report(self) -> bool:
+        """Whether packets arrived since the last report block, so the next report covers this source."""
+        return self.started and self.packets_received != self._received_prior
+
+    @property
     def extended_max(self) -> int:
         """The extended highest sequence number received."""
         return self._max
@@ -246,10 +251,11 @@ def build_report(
 ) -> CompoundPacket:
     """Our compound RTCP at `now`: an SR if we sent RTP since the last one, else an RR, then SDES CNAME.
 
-    Report blocks go out for every started source (at most 31, RFC 3550 6.4); each starts a new interval.
+    Report blocks go out for the sources heard since the last report (at most 31, RFC 3550 6.4); each
+    starts a new interval.
     """
-    started = [stats for stats in receptions if stats.started][:31]
-    blocks = tuple(stats.report_block(now) for stats in started)
+    heard = [stats for stats in receptions if stats.heard_since_report][:31]
+    blocks = tuple(stats.report_block(now) for stats in heard)
     report: SenderReport | ReceiverReport
     if sender is not None and sender.sent_since_report:
         report = SenderReport(ssrc, sender.sender_info(now), blocks)
