@@ -116,7 +116,12 @@ class PortAllocator:
 @dataclass(frozen=True, slots=True)
 class RtpReceived:
     """A valid RTP packet of the believed source: the packet, what the source tracker made of it, the
-    whole datagram, where it came from and when it arrived."""
+    whole datagram, where it came from and when it arrived.
+
+    `event` is NEW_SOURCE on the first packet of a source (the first SSRC, a new one, or a restart after
+    a jump) — where a jitter buffer or relay starts over — LATE on a reordered one, else ACCEPTED;
+    `extended` is its sequence number extended across wraps (RFC 3550 A.1).
+    """
 
     packet: RtpPacket
     event: SequenceEvent
