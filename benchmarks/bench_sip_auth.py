@@ -6,6 +6,7 @@ import random
 
 from rich.console import Console
 
+from benchmarks.bench_sip_parse import best_rates
 from benchmarks.report import Measurement, rate, show
 from okc.sip import parse_message
 from okc.sip.auth import (
@@ -66,10 +67,11 @@ def main() -> None:
 
     assert ours()
     assert theirs()
+    best = best_rates({"okc.sip.auth": ours, "sippy SipAuthorization": theirs}, rounds=8)
     show(
-        "Digest Authorization parse + MD5 verify from HA1",
-        Measurement("okc.sip.auth", rate(ours, min_seconds=0.5), "headers/s"),
-        [Measurement("sippy SipAuthorization", rate(theirs, min_seconds=0.5), "headers/s")],
+        "Digest Authorization parse + MD5 verify from HA1 (best of interleaved rounds)",
+        Measurement("okc.sip.auth", best["okc.sip.auth"], "headers/s"),
+        [Measurement("sippy SipAuthorization", best["sippy SipAuthorization"], "headers/s")],
         console,
     )
     now = [2.0]

@@ -11,7 +11,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from okc.sip.errors import SipParseError
-from okc.sip.uri import _HOSTNAME, Params, SipUri, Uri, _checked_params, parse_host, parse_uri
+from okc.sip.uri import (
+    _FAST_SIP,
+    _HOSTNAME,
+    Params,
+    SipUri,
+    Uri,
+    _checked_params,
+    _checked_sip_uri,
+    parse_host,
+    parse_uri,
+)
 
 __all__ = [
     "COMPACT_FORMS",
@@ -73,6 +83,11 @@ _new = object.__new__
 _TOK = r"[A-Za-z0-9\-.!%*_+`'~]+"
 _PVAL = r"[A-Za-z0-9\-.!%*_+`'~:\[\]]+"
 _FAST_PARAMS = rf'((?:;{_TOK}(?:=(?:{_PVAL}|"[^"\\<]*"))?)*)'
+#: `[display] <sip-uri>;params`, the spelling of nearly every From, To and Contact: one match checks it
+#: all. Groups: quoted display, token display, the _FAST_SIP groups, header `;params` text.
+_FAST_NAME_ADDR_SIP_RE = re.compile(
+    rf'(?:"([^"\\]*)"|({_TOK}(?: {_TOK})*))?[ \t]*<{_FAST_SIP}>{_FAST_PARAMS}'
+)
 _FAST_NAME_ADDR_RE = re.compile(
     rf'(?:"([^"\\]*)"|({_TOK}(?: {_TOK})*))?[ \t]*<([^ \t"<>]+)>{_FAST_PARAMS}|([^ \t"<>;?,]+){_FAST_PARAMS}'
 )
@@ -293,6 +308,23 @@ class NameAddr:
     def parse(cls, text: str) -> NameAddr:
         """Parse one element (not a list); SipParseError(400) when malformed."""
         text = text.strip(_WS)
+        m = _FAST_NAME_ADDR_SIP_RE.fullmatch(text)
+        if m is not None:
+            quoted, words, scheme, user, password, host, port_text, uptext, ptext = m.groups()
+            port = None if port_text is None else int(port_text)
+            if port is None or port <= 65535:
+                if not ptext:
+                    params = NO_PARAMS
+                elif '"' in ptext:
+                    params = parse_generic_params(ptext)
+                else:
+                    params = _checked_params(ptext)
+                uparams = _checked_params(uptext) if uptext else NO_PARAMS
+                value: NameAddr = _new(cls)
+                _NA_URI(value, _checked_sip_uri(scheme, user, password, host, port=port, params=uparams))
+                _NA_DISPLAY(value, quoted if words is None else words)
+                _NA_PARAMS(value, params)
+                return value
         m = _FAST_NAME_ADDR_RE.fullmatch(text)
         if m is not None:
             quoted, words, uri_text, ptext, spec_text, spec_ptext = m.groups()
@@ -304,7 +336,7 @@ class NameAddr:
                 params = parse_generic_params(ptext)
             else:
                 params = _checked_params(ptext)
-            value: NameAddr = _new(cls)
+            value = _new(cls)
             _NA_URI(value, parse_uri(uri_text))
             _NA_DISPLAY(value, quoted if words is None else words)
             _NA_PARAMS(value, params)

@@ -31,10 +31,12 @@ _HOSTNAME = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z
 _PCHAR = r"[A-Za-z0-9\-_.!~*'()\[\]/:&+$]"
 #: The usual SIP URI: no escapes, IPv6 reference or `?headers`, every part within the characters the
 #: general parser allows. Whatever this takes, the general parser would take with the same result.
-_FAST_SIP_RE = re.compile(
+#: Groups: scheme, user, password, host, port, `;params` text.
+_FAST_SIP = (
     r"(sips?):(?:([A-Za-z0-9\-_.!~*'()&=+$,;?/]+)(?::([A-Za-z0-9\-_.!~*'()&=+$,]*))?@)?"
     rf"({_HOSTNAME})(?::([0-9]{{1,5}}))?((?:;{_PCHAR}+(?:={_PCHAR}+)?)*)"
 )
+_FAST_SIP_RE = re.compile(_FAST_SIP)
 
 
 def unescape(text: str) -> str:
