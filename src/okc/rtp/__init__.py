@@ -36,7 +36,9 @@ from okc.rtp.g711 import (
     ulaw_encode_array,
 )
 from okc.rtp.goertzel import DetectorLimits, ToneDetector, dtmf_tone
+from okc.rtp.jitter import Frame, FrameKind, JitterBuffer, JitterConfig, JitterError, JitterStatistics
 from okc.rtp.mixer import Mixer, MixerError, Role
+from okc.rtp.netsim import DelaySpike, JitterShape, NetsimError, NetworkProfile
 from okc.rtp.packet import (
     PCMA,
     PCMU,
@@ -97,6 +99,7 @@ __all__ = [
     "CallTimeline",
     "ComfortNoise",
     "CompoundPacket",
+    "DelaySpike",
     "DetectorLimits",
     "DigitEvent",
     "DigitSource",
@@ -105,11 +108,20 @@ __all__ = [
     "DtmfReceiver",
     "DtmfSender",
     "EndpointError",
+    "Frame",
+    "FrameKind",
     "G711Error",
     "HeaderExtension",
+    "JitterBuffer",
+    "JitterConfig",
+    "JitterError",
+    "JitterShape",
+    "JitterStatistics",
     "Layout",
     "Mixer",
     "MixerError",
+    "NetsimError",
+    "NetworkProfile",
     "NtpClock",
     "OutgoingEvent",
     "PcapError",

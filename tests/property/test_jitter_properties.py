@@ -1,0 +1,92 @@
+"""Jitter buffer invariants under anything the network does: one frame per tick, in order, bounded."""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from okc.rtp.jitter import FrameKind, JitterBuffer, JitterConfig
+from okc.rtp.packet import PCMA, PCMU, RtpPacket, ts_distance
+
+TICK = 0.02
+LOUD = bytes(range(96, 256)) * 1
+QUIET = b"\xd5" * 160
+
+arrival_events = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=120),  # frame index within the stream
+        st.floats(min_value=0, max_value=0.5),  # extra delay: reordering and late arrivals
+        st.booleans(),  # quiet frame
+        st.integers(min_value=1, max_value=2),  # copies (duplicates)
+    ),
+    max_size=150,
+)
+
+
+def build(
+    events: list[tuple[int, float, bool, int]], seq0: int, ts0: int, ssrc: int = 1, pt: int = PCMA
+) -> list[tuple[float, RtpPacket]]:
+    out = []
+    for index, delay, quiet, copies in events:
+        packet = RtpPacket(
+            pt, (seq0 + index) & 0xFFFF, (ts0 + 160 * index) & 0xFFFF_FFFF, ssrc, QUIET if quiet else LOUD
+        )
+        out += [(index * TICK + delay + 0.001 * copy, packet) for copy in range(copies)]
+    return sorted(out, key=lambda a: a[0])
+
+
+@given(
+    events=arrival_events,
+    seq0=st.integers(min_value=0, max_value=0xFFFF),
+    ts0=st.integers(min_value=0, max_value=0xFFFF_FFFF),
+    phase=st.floats(min_value=0, max_value=TICK),
+    capacity=st.integers(min_value=4, max_value=60),
+    pcmu=st.booleans(),
+)
+def test_one_frame_per_tick_in_order_never_over_capacity(  # noqa: PLR0917 (hypothesis passes keywords)
+    events: list[tuple[int, float, bool, int]], seq0: int, ts0: int, phase: float, capacity: int, pcmu: bool
+) -> None:
+    buffer = JitterBuffer(JitterConfig(max_frames=capacity))
+    arrivals = build(events, seq0, ts0, pt=PCMU if pcmu else PCMA)
+    position = 0
+    played: list[int] = []
+    ticks = int(3.5 / TICK)
+    for tick in range(ticks):
+        now = phase + tick * TICK
+        while position < len(arrivals) and arrivals[position][0] <= now:
+            buffer.push(arrivals[position][1], arrivals[position][0])
+            position += 1
+            assert buffer.held <= capacity
+        frame = buffer.pop(now)
+        assert len(frame.pcm) == 320
+        assert (frame.timestamp is not None) == (frame.kind is FrameKind.AUDIO)
+        if frame.timestamp is not None:
+            played.append(frame.timestamp)
+        assert buffer.held <= capacity
+    assert all(ts_distance(a, b) > 0 for a, b in itertools.pairwise(played))
+    stats = buffer.statistics
+    assert stats.played == len(played) <= stats.received
+    assert stats.played + stats.concealed + stats.silence == ticks
+
+
+@given(
+    first=arrival_events,
+    second=arrival_events,
+    switch=st.floats(min_value=0, max_value=2.0),
+)
+def test_a_new_source_midway_keeps_every_invariant(
+    first: list[tuple[int, float, bool, int]], second: list[tuple[int, float, bool, int]], switch: float
+) -> None:
+    buffer = JitterBuffer()
+    arrivals = build(first, 10, 1000, ssrc=1) + [(t + switch, p) for t, p in build(second, 60000, 7, ssrc=2)]
+    arrivals.sort(key=lambda a: a[0])
+    position = 0
+    for tick in range(int(5 / TICK)):
+        now = tick * TICK
+        while position < len(arrivals) and arrivals[position][0] <= now:
+            buffer.push(arrivals[position][1], arrivals[position][0])
+            position += 1
+        assert len(buffer.pop(now).pcm) == 320
+        assert buffer.held <= 50
