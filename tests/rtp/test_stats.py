@@ -112,14 +112,14 @@ def test_a_restarted_source_starts_its_counts_over() -> None:
 
 def test_sender_info_maps_ntp_to_the_extrapolated_rtp_timestamp() -> None:
     sender = SenderStatistics(SSRC, 8000, NtpClock(1000.0))
-    assert not sender.sent_since_report
+    assert not sender.sent_recently
     sender.on_sent(1000, 160, 1.0)
     sender.on_sent(1160, 160, 1.02)
     info = sender.sender_info(1.52)
     assert (info.rtp_timestamp, info.packet_count, info.octet_count) == (5160, 2, 320)
     # Unix time 1001.52 s in NTP 32.32, to within a microsecond (a double holds ~0.2 µs at this size).
     assert abs(info.ntp - (((1001 + NTP_UNIX) << 32) + round(0.52 * 2**32))) < 2**32 // 1_000_000
-    assert not sender.sent_since_report
+    assert sender.sent_recently
 
 
 def test_build_report_sends_an_sr_after_sending_an_rr_otherwise_and_blocks_for_sources_heard() -> None:
@@ -136,8 +136,10 @@ def test_build_report_sends_an_sr_after_sending_an_rr_otherwise_and_blocks_for_s
     sdes = first.first(SourceDescription)
     assert sdes is not None
     assert sdes.cname_of(1) == b"okc@example"
-    second = build_report(2.0, 1, "okc@example", [stats], sender)
-    assert second.packets[0] == ReceiverReport(1, ())  # nothing sent, nothing heard since the last report
+    # RFC 3550 6.4: an SR while we sent within the last two intervals, and no block for a silent source.
+    second = build_report(2.0, 1, "okc@example", [stats], sender).first(SenderReport)
+    assert second is not None
+    assert second.reports == ()
     receive(stats, tracker, 3, 320, 2.5)
     third = build_report(3.0, 1, "okc@example", [stats], sender).first(ReceiverReport)
     assert third is not None

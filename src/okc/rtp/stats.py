@@ -209,12 +209,16 @@ class SenderStatistics:
         """The latest round-trip time in seconds from a peer's report block about us, if any."""
         self._last_timestamp: int | None = None
         self._last_sent = 0.0
-        self._reported_count = 0
+        self._counts_at_reports = (0, 0)  # packet_count at the report before last, and at the last
 
     @property
-    def sent_since_report(self) -> bool:
-        """Whether RTP went out since the last SR, so the next report is an SR rather than an RR."""
-        return self.packet_count > self._reported_count
+    def sent_recently(self) -> bool:
+        """Whether RTP went out since the report before last, so the next report is an SR (RFC 3550 6.4)."""
+        return self.packet_count != self._counts_at_reports[0]
+
+    def reported(self) -> None:
+        """A report (SR or RR) went out: the two-report window of `sent_recently` moves on."""
+        self._counts_at_reports = (self._counts_at_reports[1], self.packet_count)
 
     def on_sent(self, timestamp: int, payload_size: int, now: float) -> None:
         """Count one RTP packet we sent, carrying RTP `timestamp`, at monotonic `now`."""
@@ -225,7 +229,6 @@ class SenderStatistics:
 
     def sender_info(self, now: float) -> SenderInfo:
         """Our SR's sender info at `now`: the RTP timestamp extrapolated from the last packet sent."""
-        self._reported_count = self.packet_count
         rtp_timestamp = 0
         if self._last_timestamp is not None:
             elapsed = round((now - self._last_sent) * self.clock_rate)
@@ -249,7 +252,8 @@ def build_report(
     receptions: Iterable[StreamStatistics],
     sender: SenderStatistics | None = None,
 ) -> CompoundPacket:
-    """Our compound RTCP at `now`: an SR if we sent RTP since the last one, else an RR, then SDES CNAME.
+    """Our compound RTCP at `now`: an SR if we sent RTP since the report before last, else an RR (RFC 3550
+    6.4), then SDES CNAME.
 
     Report blocks go out for the sources heard since the last report (at most 31, RFC 3550 6.4); each
     starts a new interval.
@@ -257,8 +261,10 @@ def build_report(
     heard = [stats for stats in receptions if stats.heard_since_report][:31]
     blocks = tuple(stats.report_block(now) for stats in heard)
     report: SenderReport | ReceiverReport
-    if sender is not None and sender.sent_since_report:
+    if sender is not None and sender.sent_recently:
         report = SenderReport(ssrc, sender.sender_info(now), blocks)
     else:
         report = ReceiverReport(ssrc, blocks)
+    if sender is not None:
+        sender.reported()
     return CompoundPacket((report, SourceDescription.cname(ssrc, cname)))
