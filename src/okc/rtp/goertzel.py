@@ -43,6 +43,7 @@ DBM0_AMPLITUDE: Final = 22_500.0
 _WINDOW: Final = 102  # samples per analysis window: 78 Hz bins, 697 and 770 Hz nearly a bin apart
 _HOP: Final = _WINDOW // 2  # windows overlap by half; the edge estimate below relies on hop = window / 2
 _LEAD: Final = 2 * _HOP
+_BATCH: Final = 8  # windows analysed together (51 ms): digits are reported at most that much later
 _FREQS: Final = np.array(DTMF_LOW + DTMF_HIGH)
 
 
@@ -169,7 +170,7 @@ class ToneDetector:
             samples = np.asarray(pcm, dtype=np.float64)
         self._pending = np.concatenate([self._pending, samples]) if len(self._pending) else samples
         count = (len(self._pending) - _WINDOW) // _HOP + 1 if len(self._pending) >= _WINDOW else 0
-        if count <= 0:
+        if count < _BATCH:  # analyse several windows at once: numpy's per-call cost dominates small frames
             return []
         frames = np.lib.stride_tricks.sliding_window_view(self._pending, _WINDOW)[::_HOP][:count]
         events = self._analyse(frames)
@@ -180,7 +181,7 @@ class ToneDetector:
 
     def flush(self) -> list[DigitEvent]:
         """End of stream: pad with silence so a digit still sounding at the end is judged and reported."""
-        pause = int(self._limits.min_pause * SAMPLE_RATE) + 3 * _WINDOW
+        pause = int(self._limits.min_pause * SAMPLE_RATE) + (3 + _BATCH) * _WINDOW
         events = self.feed(np.zeros(pause, dtype=np.int16))
         if self._run is not None:
             event = self._finish(self._run)
@@ -200,11 +201,22 @@ class ToneDetector:
         offset = deviation * SAMPLE_RATE / (2 * np.pi * _HOP)  # hertz
         candidates = self._candidates(frames, mags, offset)
         events: list[DigitEvent] = []
+        active = candidates >= 0
         for index in range(len(frames)):
-            event = self._step(self._window, int(candidates[index]), mags[index])
-            if event is not None:
-                events.append(event)
+            if self._run is not None or active[index]:
+                # Lead-in windows for a digit starting here: the two before it, from this call or the last.
+                self._recent = [
+                    *self._recent,
+                    *((self._window - k, mags[index - k]) for k in (2, 1) if index >= k),
+                ]
+                self._recent = self._recent[-2:]
+                event = self._step(self._window, int(candidates[index]), mags[index])
+                if event is not None:
+                    events.append(event)
             self._window += 1
+        self._recent = [
+            (self._window - len(mags) + k, mags[k]) for k in range(max(0, len(mags) - 2), len(mags))
+        ]
         return events
 
     def _candidates(
@@ -270,7 +282,6 @@ class ToneDetector:
             lead = [self._pair(candidate, m) for w, m in self._recent if w >= window - 2]
             pair = self._pair(candidate, mags)
             self._run = _Run(candidate, window, window, [*lead, pair], [pair], [pair])
-        self._recent = [*self._recent[-1:], (window, mags)]
         return event
 
     @staticmethod
