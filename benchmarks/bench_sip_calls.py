@@ -1,0 +1,164 @@
+"""Calls per second with zero failures through `okc sip answer` under SIPp's `uac`, beside SIPp's own `uas`.
+
+Each side runs pinned to its own core (SIPp on core 0, the answerer on core 1, via taskset when there are
+two cores). The ladder doubles the call rate (50, 100, 200 …) for a few seconds per step until a step has a
+failed call, an unexpected message or does not finish in time; the figure is the last clean step. The same
+ladder runs against `sipp -sn uas` in the same run for the ratio. Then long calls (-d) measure how many
+concurrent dialogs okc holds without a failure.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from benchmarks.report import Measurement, show
+
+OKC = str(Path(sys.executable).with_name("okc"))
+STEP_SECONDS = 2.0
+LADDER = (50, 100, 200, 400, 800, 1600, 3200, 6400)
+
+
+def _pin(core: int) -> list[str]:
+    taskset = shutil.which("taskset")
+    if taskset is None or (os.cpu_count() or 1) < 2:
+        return []
+    return [taskset, "-c", str(core)]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start_okc() -> tuple[subprocess.Popen[str], int]:
+    proc = subprocess.Popen(
+        [*_pin(1), OKC, "sip", "answer", "--listen", "127.0.0.1:0", "--no-media", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    return proc, int(line.rsplit(":", 1)[1])
+
+
+def _start_sipp_uas(sipp: str, folder: Path) -> tuple[subprocess.Popen[str], int]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [*_pin(1), sipp, "-sn", "uas", "-i", "127.0.0.1", "-p", str(port), "-nostdin", "-bg"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    proc.wait(timeout=10)  # -bg: returns once the background SIPp listens
+    time.sleep(0.3)
+    return proc, port
+
+
+def _uac(sipp: str, folder: Path, port: int, rate: int, calls: int, *, hold_ms: int = 0) -> bool:
+    """Run SIPp's uac; True when every call succeeded with no failure or unexpected message."""
+    for old in folder.glob("uac_*"):
+        old.unlink()
+    limit = max(calls, 100)
+    run = subprocess.run(
+        [*_pin(0), sipp, "-sn", "uac", "-r", str(rate), "-m", str(calls), "-l", str(limit), "-d", str(hold_ms),
+         "-i", "127.0.0.1", "-p", str(_free_port()), "-trace_stat", "-fd", "1", "-nostdin",
+         "-timeout", f"{int(calls / rate + hold_ms / 1000 + 15)}s", "-timeout_error", f"127.0.0.1:{port}"],
+        cwd=folder, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    stats = list(folder.glob("uac_*_.csv"))
+    if run.returncode != 0 or not stats:
+        return False
+    last = list(csv.DictReader(stats[0].read_text().splitlines(), delimiter=";"))[-1]
+    return (
+        int(last["SuccessfulCall(C)"]) == calls
+        and int(last["FailedCall(C)"]) == 0
+        and int(last["FailedUnexpectedMessage(C)"]) == 0
+    )
+
+
+def _ladder(console: Console, sipp: str, folder: Path, port: int, name: str) -> int:
+    best = 0
+    for rate in LADDER:
+        ok = _uac(sipp, folder, port, rate, int(rate * STEP_SECONDS))
+        console.print(f"  {name}: {rate} calls/s {'clean' if ok else 'FAILED'}")
+        if not ok:
+            break
+        best = rate
+    return best
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+
+
+def _kill_background_sipp(port: int) -> None:
+    """Stop the -bg SIPp uas we started (found by its listening port, which only it holds)."""
+    out = subprocess.run(["ss", "-Hulpn", f"sport = :{port}"], capture_output=True, text=True, check=False)
+    for part in out.stdout.split("pid=")[1:]:
+        pid = int(part.split(",", 1)[0])
+        os.kill(pid, 15)
+
+
+def main() -> None:
+    """Print okc's clean call rate beside SIPp uas's, then the concurrent dialogs okc held."""
+    console = Console()
+    sipp = shutil.which("sipp")
+    if sipp is None:
+        console.print("sipp is not installed: skipping bench_sip_calls")
+        return
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        okc, okc_port = _start_okc()
+        try:
+            ours = _ladder(console, sipp, folder, okc_port, "okc sip answer")
+            held = 0
+            for concurrent in (1000, 2000, 4000):
+                rate = 500
+                ok = _uac(
+                    sipp, folder, okc_port, rate, concurrent, hold_ms=int(concurrent / rate * 1000) + 3000
+                )
+                console.print(
+                    f"  okc sip answer: {concurrent} concurrent dialogs {'held' if ok else 'FAILED'}"
+                )
+                if not ok:
+                    break
+                held = concurrent
+        finally:
+            _stop(okc)
+        uas, uas_port = _start_sipp_uas(sipp, folder)
+        try:
+            peer = _ladder(console, sipp, folder, uas_port, "sipp uas")
+        finally:
+            _stop(uas)
+            _kill_background_sipp(uas_port)
+    show(
+        f"Calls/s with zero failures under SIPp uac on loopback ({STEP_SECONDS:g} s per step, doubling)",
+        Measurement("okc sip answer (UDP, transactions + timers)", ours, "calls/s"),
+        [Measurement("SIPp -sn uas (C++)", peer, "calls/s")],
+        console,
+    )
+    show(
+        "Concurrent dialogs held by okc sip answer (SIPp uac, long calls)",
+        Measurement("okc sip answer", held, "dialogs"),
+        [],
+        console,
+    )
