@@ -100,3 +100,34 @@ def test_extended_seq_is_monotone_across_wraps_for_in_order_streams(
         previous = update.extended
     assert tracker.expected == unwrapped - first.extended + 1
     assert tracker.received == len(steps) + 1
+
+
+@st.composite
+def reordered_streams(draw: st.DrawFn) -> tuple[int, list[int]]:
+    """A stream's packet indices after two in-order packets: each displaced by under 40, and some repeated
+    up to 40 places later, so no packet is MAX_MISORDER behind the highest yet."""
+    count = draw(st.integers(3, 150))
+    keys = [n + draw(st.integers(0, 39)) if n >= 2 else n - 100 for n in range(count)]
+    order = [n for _, n in sorted(zip(keys, range(count), strict=True))]
+    for _ in range(draw(st.integers(0, 5))):
+        position = draw(st.integers(2, len(order) - 1))
+        order.insert(min(len(order), position + draw(st.integers(1, 40))), order[position])
+    return draw(st.integers(0, 0xFFFF)), order
+
+
+@given(reordered_streams())
+def test_reordered_and_duplicated_streams_yield_each_packet_once_with_its_extended_seq(
+    case: tuple[int, list[int]],
+) -> None:
+    start, order = case
+    tracker = SourceTracker()
+    played: list[int] = []
+    for n in order:
+        update = tracker.update(7, (start + n) & 0xFFFF)
+        if update.playable:
+            assert update.extended == ((start + 1) & 0xFFFF) + n - 1  # cycles count from the base (packet 1)
+            played.append(n)
+        else:
+            assert update.event in (SequenceEvent.PROBATION, SequenceEvent.DUPLICATE)
+    assert sorted(played) == list(range(1, max(order) + 1))
+    assert tracker.expected == max(order)
