@@ -15,7 +15,7 @@ pytest.importorskip("pyVoIP.VoIP")
 from pyVoIP.VoIP import CallState, PhoneStatus, VoIPPhone
 
 from okc.credentials import HA1Algorithm, digest_ha1
-from okc.sip import DigestServer, PhoneRegistered, PhoneUnregistered
+from okc.sip import PhoneRegistered, PhoneUnregistered
 from okc.sip.registrar import Account, Binding, Registrar
 from okc.sip.registrar_server import RegistrarServer, ServerEvent
 from okc.sip.sdp import LocalMedia, answer
@@ -45,8 +45,7 @@ async def _server() -> RegistrarServer:
     # pyVoIP signs "sip:server;transport=UDP" for "REGISTER sip:server" and cannot answer a 407, so calls
     # from its registered address are let through to local targets (never to trunks).
     registrar = Registrar(REALM, [account], rng.randbytes(32), rng, lenient_digest_uri=True)
-    digest = DigestServer(REALM, rng.randbytes(32), registrar.ha1, rng, proxy=True)
-    gate = RequestGate(digest, registered=registrar.login_at)
+    gate = RequestGate(registrar.proxy_digest(rng.randbytes(32)), registered=registrar.login_at)
     return await RegistrarServer.start(registrar, gate, rng=rng)
 
 

@@ -11,6 +11,7 @@ from okc.config.people import User
 from okc.credentials import HA1Algorithm as StoredAlgorithm
 from okc.credentials import digest_ha1
 from okc.sip import DigestClient, NameAddr, Request, Response, Via, parse_uri
+from okc.sip.auth import DigestAlgorithm, DigestChallenge, DigestCredentials
 from okc.sip.registrar import (
     Account,
     LocationService,
@@ -370,3 +371,25 @@ def test_digest_uri_differing_only_in_parameters(lenient: bool, signed: str, sta
     request = phone.request()
     request = request.replace(headers=request.headers.with_added(target, str(creds)))
     assert registrar.handle_register(request, PHONE, 0.0).response.status == status
+
+
+def test_sha256_challenges_when_offered_and_a_matching_proxy_digest() -> None:
+    algorithms = (DigestAlgorithm.SHA_256, DigestAlgorithm.MD5)
+    registrar = Registrar(
+        REALM, [account("alice", "wonder")], SECRET, random.Random(1), algorithms=algorithms
+    )
+    phone = Phone("alice", "wonder")
+    challenge = registrar.handle_register(phone.request(), PHONE, 0.0).response
+    assert [
+        DigestChallenge.parse(v).algorithm for v in challenge.headers.get_all("WWW-Authenticate")
+    ] == list(algorithms)
+    retry = phone.client.retry(phone.request(), challenge)
+    assert (
+        DigestCredentials.parse(retry.headers.get_all("Authorization")[0]).algorithm
+        is DigestAlgorithm.SHA_256
+    )
+    assert registrar.handle_register(retry, PHONE, 0.0).response.status == 200
+    proxy = registrar.proxy_digest(b"another-secret-0123456789abcdef0")
+    assert proxy.proxy
+    assert proxy.algorithms == algorithms
+    assert make_registrar().algorithms == (DigestAlgorithm.MD5,)

@@ -7,7 +7,7 @@ import asyncio
 import random
 
 from okc.credentials import HA1Algorithm, digest_ha1
-from okc.sip import DigestClient, DigestServer, PhoneRegistered, PhoneUnregistered, parse_message
+from okc.sip import DigestClient, PhoneRegistered, PhoneUnregistered, parse_message
 from okc.sip.message import Response
 from okc.sip.outbound import OutboundRegistration, TrunkRegistered
 from okc.sip.registrar import Account, Registrar, RegistrarSettings, UnregisterReason
@@ -40,7 +40,7 @@ async def _server() -> RegistrarServer:
     )
     settings = RegistrarSettings(min_expires=1, default_expires=60, max_expires=60)
     registrar = Registrar(REALM, [account], rng.randbytes(32), rng, settings=settings)
-    gate = RequestGate(DigestServer(REALM, rng.randbytes(32), registrar.ha1, rng, proxy=True))
+    gate = RequestGate(registrar.proxy_digest(rng.randbytes(32)))
     return await RegistrarServer.start(registrar, gate, rng=rng)
 
 

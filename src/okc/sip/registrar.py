@@ -229,12 +229,18 @@ class _RejectError(Exception):
         self.extra = extra
 
 
+DEFAULT_ALGORITHMS = (DigestAlgorithm.MD5,)
+"""The digest challenges the registrar offers unless told otherwise (see Registrar)."""
+
+
 class Registrar:
     """Answers REGISTER for the configured users of one realm, keeping bindings in a LocationService.
 
     A REGISTER's To user may be the login or the extension; the address-of-record is `sip:login@realm`.
     Only the account itself may change its bindings (403 otherwise). `algorithms` are the challenges
-    offered, preferred first (RFC 8760); clients that read only the first one (SIPp 3.6) need MD5 first.
+    offered, preferred first (RFC 8760). MD5 alone by default: deployed phones fail on any SHA-256
+    challenge (baresip 1.0 gives up with ENOSYS, SIPp 3.6 answers only the first); offer SHA-256 as well
+    with `algorithms=(SHA_256, MD5)` where every phone supports RFC 8760.
     `lenient_digest_uri` accepts a digest uri that differs from the Request-URI only in URI parameters
     (pyVoIP 1.6 signs `sip:host;transport=UDP` for `REGISTER sip:host`); user, host and port must match.
     """
@@ -249,7 +255,7 @@ class Registrar:
         settings: RegistrarSettings | None = None,
         domains: Iterable[str] | None = None,
         location: LocationService | None = None,
-        algorithms: tuple[DigestAlgorithm, ...] = (DigestAlgorithm.SHA_256, DigestAlgorithm.MD5),
+        algorithms: tuple[DigestAlgorithm, ...] = DEFAULT_ALGORITHMS,
         lenient_digest_uri: bool = False,
     ) -> None:
         self.realm = realm
@@ -271,6 +277,7 @@ class Registrar:
                     raise RegistrarError(f"{name!r} names both {other.login!r} and {account.login!r}")
                 self._by_user[name] = account
         self.digest = DigestServer(realm, secret, self.ha1, rng, algorithms=algorithms)
+        self.algorithms = algorithms
         self.lenient_digest_uri = lenient_digest_uri
 
     @classmethod
@@ -282,7 +289,7 @@ class Registrar:
         *,
         settings: RegistrarSettings | None = None,
         domains: Iterable[str] | None = None,
-        algorithms: tuple[DigestAlgorithm, ...] = (DigestAlgorithm.SHA_256, DigestAlgorithm.MD5),
+        algorithms: tuple[DigestAlgorithm, ...] = DEFAULT_ALGORITHMS,
     ) -> Registrar:
         """A registrar for the center's realm and every user with digest HA1s (others cannot register)."""
         accounts = [
@@ -320,6 +327,10 @@ class Registrar:
         """The contacts of a login, extension or AOR, highest q first."""
         account = self.account_for(name)
         return () if account is None else self.location.lookup(self.aor_of(account.login))
+
+    def proxy_digest(self, secret: bytes) -> DigestServer:
+        """A 407-challenging DigestServer over the same users and algorithms (for RequestGate)."""
+        return DigestServer(self.realm, secret, self.ha1, self._rng, algorithms=self.algorithms, proxy=True)
 
     def login_at(self, source: Address) -> str | None:
         """The login of a phone whose live binding was registered from source (for RequestGate)."""
