@@ -527,10 +527,19 @@ class CSeq:
         parts = text.split()
         if len(parts) != 2 or not parts[0].isdigit() or not parts[0].isascii() or len(parts[0]) > 10:
             raise SipParseError(f"invalid CSeq: {text!r}")
-        return cls(int(parts[0]), parts[1])
+        seq, method = int(parts[0]), parts[1]
+        if seq >= 2**31 or not TOKEN_CHARS.issuperset(method):
+            raise SipParseError(f"invalid CSeq {seq} {method!r}")
+        cseq: CSeq = _new(cls)  # checked above as __post_init__ would: fill the slots directly
+        _CSEQ_SEQ(cseq, seq)
+        _CSEQ_METHOD(cseq, method)
+        return cseq
 
     def __str__(self) -> str:
         return f"{self.seq} {self.method}"
+
+
+_CSEQ_SEQ, _CSEQ_METHOD = (CSeq.__dict__[n].__set__ for n in ("seq", "method"))
 
 
 @dataclass(frozen=True, slots=True)
