@@ -53,6 +53,12 @@ class OkcGroup(click.Group):
             for line in str(exc).splitlines() or [type(exc).__name__]:
                 click.echo(f"error: {line}", err=True)
             ctx.exit(2)
+        except click.UsageError as exc:
+            # A wrong option or argument (a missing file, say): the same one-line form as other errors.
+            click.echo(f"error: {exc.format_message()}", err=True)
+            if exc.ctx is not None:
+                click.echo(f"Try '{exc.ctx.command_path} --help' for help.", err=True)
+            ctx.exit(exc.exit_code)
         except OSError as exc:
             # A file named on the command line that cannot be read or written: the system says why.
             where = f"{exc.filename}: " if exc.filename is not None else ""

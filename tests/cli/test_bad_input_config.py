@@ -97,7 +97,13 @@ def test_other_commands_fail_cleanly(center: Path, tmp_path: Path) -> None:
     assert unreachable.returncode == 2
     assert len(unreachable.stderr.splitlines()) == 1
     assert "s3cret" not in unreachable.stderr
-    for result in (existing, database, erlang, unwritable, unreachable):
+    missing = _okc(center, "users", "import", "nowhere.csv")
+    assert missing.returncode == 2
+    assert missing.stderr == (
+        "error: Invalid value for 'FILE.csv': File 'nowhere.csv' does not exist.\n"
+        "Try 'okc users import --help' for help.\n"
+    )
+    for result in (existing, database, erlang, unwritable, unreachable, missing):
         assert "Traceback" not in result.stderr
 
 
