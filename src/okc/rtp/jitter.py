@@ -215,11 +215,10 @@ class JitterBuffer:
             self._counts["late"] += 1
             return
         if self._next is not None and index >= self._next + self._config.max_frames:
-            # Far ahead of playout (a long gap in the sequence): drop what is held and restart from here.
+            # Far ahead of playout (a long gap in the sequence): drop what is held and go on from here.
             self._counts["discarded"] += len(self._frames)
             self._frames.clear()
-            self._next = None
-            self._state = _State.FILLING
+            self._next = index
         self._frames[index] = stored
         while len(self._frames) > self._config.max_frames:  # reordered arrivals beyond capacity
             oldest = min(self._frames)
