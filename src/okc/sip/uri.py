@@ -244,11 +244,15 @@ _SIP_SLOTS = tuple(
 
 def _checked_params(text: str) -> Params:
     """Params from `;a=b;c` text that a caller already checked (no quotes); no per-part validation."""
+    params: Params = _new(Params)
+    if text.count(";") == 1:  # the usual single parameter: no list to build
+        name, eq, value = text[1:].partition("=")
+        _set_items(params, ((name, value if eq else None),))
+        return params
     items: list[tuple[str, str | None]] = []
     for part in text[1:].split(";"):
         name, eq, value = part.partition("=")
         items.append((name, value if eq else None))
-    params: Params = _new(Params)
     _set_items(params, tuple(items))
     return params
 
