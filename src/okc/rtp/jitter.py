@@ -69,8 +69,8 @@ class JitterConfig:
     initial_delay: float = 0.04
     """Target before the histogram has seen packets."""
     percentile: float = 0.99
-    forget: float = 0.998
-    """Per-packet forgetting factor of the delay histogram (about 10 s of memory)."""
+    forget: float = 0.995
+    """Per-packet forgetting factor of the delay histogram (200 packets, about 4 s of memory)."""
     conceal_frames: int = 3
     """Frames over which a repeated frame fades to silence."""
     quiet_rms: float = 250.0
