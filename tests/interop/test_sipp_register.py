@@ -1,11 +1,13 @@
 """SIPp against okc's RegistrarServer (registrar and digest gate on a UserAgent) on loopback UDP:
 REGISTER with MD5 digest (and removal with Contact *), a wrong password that must be refused, and calls
-that authenticate with 407 first."""
+that authenticate with 407 first. And the other way round: okc's OutboundRegistration toward SIPp playing a
+provider's registrar that checks the digest (verifyauth)."""
 
 from __future__ import annotations
 
 import asyncio
 import random
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -14,9 +16,17 @@ from pathlib import Path
 import pytest
 
 from okc.credentials import HA1Algorithm, digest_ha1
-from okc.sip import PhoneRegistered, PhoneUnregistered
+from okc.sip import DigestClient, PhoneRegistered, PhoneUnregistered, Response, SipUri, parse_message
+from okc.sip.outbound import (
+    OutboundRegistration,
+    RegistrationEvent,
+    TrunkRegistered,
+    TrunkRegistrationFailed,
+    TrunkUnregistered,
+)
 from okc.sip.registrar import Account, Registrar
 from okc.sip.registrar_server import RegistrarServer, ServerEvent
+from okc.sip.resolver import Target, TransportKind
 from okc.sip.sdp import LocalMedia, answer
 from okc.sip.security import AuthBan, BanSettings, RequestGate
 from okc.sip.ua_events import CallEnded, CallEstablished, IncomingCall, UaEvent
@@ -162,3 +172,134 @@ def test_sipp_calls_with_a_wrong_password_never_reach_the_user_agent(tmp_path: P
 
     server = asyncio.run(scenario())
     assert not any(isinstance(e, IncomingCall) for e in server.ua_events)
+
+
+class _RegistrationSocket(asyncio.DatagramProtocol):
+    """A thin UDP driver for OutboundRegistration: sends its requests, feeds responses and timers back."""
+
+    def __init__(self, registration: OutboundRegistration) -> None:
+        self.registration = registration
+        self.transport: asyncio.DatagramTransport | None = None
+        self.events: list[RegistrationEvent] = []
+        self.timer: asyncio.TimerHandle | None = None
+        self.unanswered: list[tuple[bytes, tuple[str, int]]] = []
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        message = parse_message(data)
+        if isinstance(message, Response):
+            self.unanswered.clear()
+            self.registration.receive_response(message, asyncio.get_running_loop().time())
+            self.pump()
+
+    def pump(self) -> None:
+        assert self.transport is not None
+        for item in self.registration.requests():
+            self.unanswered = [(bytes(item.request), item.target.address)]
+            self.transport.sendto(*self.unanswered[0])
+        self.events.extend(self.registration.events())
+        if self.timer is not None:
+            self.timer.cancel()
+        deadline = self.registration.get_timer()
+        loop = asyncio.get_running_loop()
+        self.timer = None if deadline is None else loop.call_at(deadline, self.fire)
+
+    def retransmit(self) -> None:
+        """What a transaction layer would do (Timer A): send the unanswered request again."""
+        assert self.transport is not None
+        for data, address in self.unanswered:
+            self.transport.sendto(data, address)
+
+    def fire(self) -> None:
+        self.registration.handle_timer(asyncio.get_running_loop().time())
+        self.pump()
+
+
+async def register_to_sipp(tmp_path: Path, password: str) -> tuple[int, list[RegistrationEvent]]:
+    """okc's OutboundRegistration toward SIPp playing a provider's registrar (user trunk, password s3cret)."""
+    sipp = require_program("sipp")
+    port = _free_udp_port()
+    process = await asyncio.create_subprocess_exec(
+        sipp,
+        "-sf",
+        str(SCENARIOS / "registrar_uas.xml"),
+        "-key",
+        "user",
+        "trunk",
+        "-key",
+        "password",
+        "s3cret",
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-m",
+        "1",
+        "-nostdin",
+        "-timeout",
+        "20",
+        "-trace_err",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    loop = asyncio.get_running_loop()
+    rng = random.Random(3)
+    transport, driver = await loop.create_datagram_endpoint(
+        lambda: _RegistrationSocket(
+            OutboundRegistration(
+                "provider",
+                SipUri("provider.test"),
+                SipUri("provider.test", "trunk"),
+                SipUri("127.0.0.1", "trunk"),
+                Target(TransportKind.UDP, "127.0.0.1", port),
+                client=DigestClient("trunk", password, rng),
+                rng=rng,
+                local=("127.0.0.1", 0),
+            )
+        ),
+        local_addr=("127.0.0.1", 0),
+    )
+    driver.transport = transport
+    driver.registration.local = transport.get_extra_info("sockname")
+    try:
+        driver.registration.start(loop.time())
+        driver.pump()
+        async with asyncio.timeout(10):
+            while not driver.events:
+                await asyncio.sleep(0.25)
+                driver.retransmit()  # SIPp may still have been binding its port
+            if isinstance(driver.events[0], TrunkRegistered):
+                driver.registration.stop(loop.time())
+                driver.pump()
+                while len(driver.events) < 2:
+                    await asyncio.sleep(0.25)
+                    driver.retransmit()
+        status = await asyncio.wait_for(process.wait(), 10)
+    finally:
+        transport.close()
+        if driver.timer is not None:
+            driver.timer.cancel()
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return status, driver.events
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_okc_registers_to_sipp_as_a_provider_and_unregisters(tmp_path: Path) -> None:
+    status, events = asyncio.run(register_to_sipp(tmp_path, "s3cret"))
+    assert events == [TrunkRegistered("provider", 300), TrunkUnregistered("provider")]
+    assert status == 0
+
+
+def test_okc_registration_with_a_wrong_trunk_password_fails(tmp_path: Path) -> None:
+    _, events = asyncio.run(register_to_sipp(tmp_path, "wrong"))
+    (failed,) = events
+    assert isinstance(failed, TrunkRegistrationFailed)
+    assert failed.status == 403
