@@ -3,7 +3,8 @@
 `push(packet, arrival)` files a packet; `pop(now)`, called once per 20 ms tick, always returns exactly one
 frame of PCM: audio, a concealed frame or silence. The playout delay adapts the way WebRTC's NetEQ does it:
 each packet's delay relative to the fastest packet of the last two seconds goes into a histogram that
-forgets old packets exponentially, and the target delay is its 95th percentile. The buffer steers toward
+forgets old packets exponentially (about 4 s), and the target delay is its 99th percentile (the 95th
+let late loss pass 1 % on benchmarks/bench_jitter.py's heavier traces). The buffer steers toward
 the target only where no one hears it — it drops low-energy frames when it holds too much and inserts
 silence in pauses when it holds too little — and otherwise by waiting on an underrun. Loss is concealed by
 repeating the last frame with a fade to silence over three frames. Packets late for their slot and
