@@ -7,7 +7,7 @@ import numpy.typing as npt
 import pytest
 
 from okc.rtp.dtmf import DIGITS, DigitEvent, DigitSource, DtmfError
-from okc.rtp.goertzel import SAMPLE_RATE, DetectorLimits, ToneDetector, dtmf_tone
+from okc.rtp.goertzel import DTMF_HIGH, DTMF_LOW, SAMPLE_RATE, DetectorLimits, ToneDetector, dtmf_tone
 
 Pcm = npt.NDArray[np.int16]
 
@@ -156,3 +156,25 @@ def test_limits_validate() -> None:
         DetectorLimits(min_energy_ratio=0)
     with pytest.raises(DtmfError):
         dtmf_tone("E", 0.1)
+
+
+def two_tones(low: float, high: float, seconds: float = 0.1, amplitude: float = 7000.0) -> Pcm:
+    t = np.arange(round(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    tone = amplitude * (np.sin(2 * np.pi * low * t) + np.sin(2 * np.pi * high * t))
+    return np.concatenate([silence(0.05), tone.astype(np.int16), silence(0.1)])
+
+
+@pytest.mark.parametrize("which", range(8))
+def test_each_frequency_alone_off_by_the_q24_limits(which: int) -> None:
+    # One of the eight tones off nominal, its partner exact: ±1.5 % (and less) detected, ±3.5 % (and
+    # more, up to where the next row or column begins) rejected, for every frequency of the band.
+    row, col = (which, 1) if which < 4 else (1, which - 4)
+    expected = "123A456B789C*0#D"[4 * row + col]
+    for deviation in (-0.015, -0.0075, 0.0075, 0.015):
+        low, high = DTMF_LOW[row], DTMF_HIGH[col]
+        low, high = (low * (1 + deviation), high) if which < 4 else (low, high * (1 + deviation))
+        assert digits(two_tones(low, high)) == expected, deviation
+    for deviation in (-0.05, -0.04, -0.035, 0.035, 0.04, 0.05):
+        low, high = DTMF_LOW[row], DTMF_HIGH[col]
+        low, high = (low * (1 + deviation), high) if which < 4 else (low, high * (1 + deviation))
+        assert digits(two_tones(low, high)) == "", deviation
