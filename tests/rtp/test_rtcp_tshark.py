@@ -1,4 +1,4 @@
-"""Wireshark (tshark, which nobody here wrote) reads okc's RTCP and checks okc's statistics.
+"""Wireshark (tshark, which nobody here wrote) reads okc's RTP and RTCP and checks okc's statistics.
 
 Our compound packets are written into a capture file and dissected field by field; the round trip okc's
 session works out from LSR/DLSR equals the one Wireshark computes from the capture's own clock; and the
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from okc.rtp.endpoint import RtpSession
-from okc.rtp.packet import PCMA, RtpPacket, SequenceEvent, SequenceUpdate, seq_distance
+from okc.rtp.packet import PCMA, HeaderExtension, RtpPacket, SequenceEvent, SequenceUpdate, seq_distance
 from okc.rtp.pcap import read_pcap
 from okc.rtp.rtcp import (
     App,
@@ -253,3 +253,42 @@ def test_jitter_and_loss_equal_wiresharks_on_a_lossy_jittery_wrapping_stream(tmp
     assert ours[1] > 0
     assert ours[:2] == theirs[:2]
     assert ours[2:] == pytest.approx(theirs[2:], abs=0.0011)
+
+
+def test_tshark_dissects_our_rtp_packets_field_by_field(tmp_path: Path) -> None:
+    packets = [
+        RtpPacket(PCMA, 65535, 2**32 - 1, 0xDEADBEEF, b"\xd5" * 160, marker=True),
+        RtpPacket(
+            101,
+            0,
+            159,
+            0xDEADBEEF,
+            bytes.fromhex("05 0a 00a0"),
+            csrcs=(1, 0xFFFF_FFFF),
+            extension=HeaderExtension(0x1234, bytes(8)),
+            padding=3,
+        ),
+    ]
+    capture = _pcap(
+        tmp_path / "rtp.pcap", [(EPOCH + 0.02 * n, A, B, bytes(p)) for n, p in enumerate(packets)]
+    )
+    fields = ("rtp.version", "rtp.marker", "rtp.p_type", "rtp.seq", "rtp.timestamp", "rtp.ssrc", "rtp.cc",
+              "rtp.csrc.item", "rtp.ext.profile", "rtp.ext.len", "rtp.padding.count", "rtp.payload",
+              "_ws.malformed")  # fmt: skip
+    args = ["-r", str(capture), "-d", f"udp.port=={B[1]},rtp", "-T", "fields", "-E", "occurrence=a"]
+    rows = [line.split("\t") for line in _tshark(*args, *(f"-e{field}" for field in fields)).splitlines()]
+    for packet, row in zip(packets, rows, strict=True):
+        got = dict(zip(fields, row, strict=True))
+        assert got["rtp.version"] == "2"
+        assert got["rtp.marker"] in (("1", "True") if packet.marker else ("0", "False"))
+        assert int(got["rtp.p_type"]) == packet.payload_type
+        assert (int(got["rtp.seq"]), int(got["rtp.timestamp"])) == (packet.sequence, packet.timestamp)
+        assert int(got["rtp.ssrc"], 0) == packet.ssrc
+        assert int(got["rtp.cc"]) == len(packet.csrcs)
+        assert [int(item, 0) for item in got["rtp.csrc.item"].split(",") if item] == list(packet.csrcs)
+        if packet.extension is not None:
+            assert int(got["rtp.ext.profile"], 0) == packet.extension.profile
+            assert int(got["rtp.ext.len"]) == len(packet.extension.data) // 4
+        assert int(got["rtp.padding.count"] or 0) == packet.padding
+        assert bytes.fromhex(got["rtp.payload"].replace(":", "")) == packet.payload
+        assert got["_ws.malformed"] == ""
