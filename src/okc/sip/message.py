@@ -368,6 +368,8 @@ def _find_head_end(data: bytes) -> tuple[int, int]:
 
 
 _FOLD_RE = re.compile(r"[ \t]*\r?\n[ \t]+")
+#: A line end that the CRLF splitter cannot take: a continuation line (folding) or a bare LF.
+_ODD_LINE_END_RE = re.compile(r"\n(?:[ \t]|(?<!\r\n))")
 #: Lookup keys of the usual header-name spellings: a name found here is a token, so the fast splitter
 #: needs no further check of it.
 _KNOWN_KEYS = {
@@ -389,8 +391,8 @@ def parse_head(head: bytes) -> tuple[str, list[tuple[str, str]], dict[str, list[
     """Split a header block into its start line and unfolded (name, value) fields with an index."""
     text = head.decode("utf-8", "surrogateescape")
     start_line, sep, rest = text.partition("\r\n")
-    if not sep or "\n " in rest or "\n\t" in rest or text.count("\n") != text.count("\r\n"):
-        return _parse_head_general(text)  # folding or bare-LF line ends
+    if not sep or _ODD_LINE_END_RE.search(text) is not None:
+        return _parse_head_general(text)
     lines = rest.split("\r\n")
     fields: list[tuple[str, str]] = []
     index: dict[str, list[int]] = {}
