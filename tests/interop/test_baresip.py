@@ -1,7 +1,7 @@
-"""baresip (a SIP softphone nobody here wrote) registers to okc's RegistrarServer with digest auth, calls
-the okc user agent there (answering the 407 with its account's password), is hung up on, and unregisters
-when it quits — over UDP and over TLS with a certificate made in the test. baresip is driven through its
-ctrl_tcp module (JSON netstrings: commands in, registration and call events out)."""
+"""baresip (a SIP softphone nobody here wrote) registers to okc's RegistrarServer with digest auth, answers
+okc's OPTIONS keep-alive, calls the okc user agent there (answering the 407 with its account's password),
+is hung up on, and unregisters when it quits — over UDP and over TLS with a certificate made in the test.
+baresip is driven through its ctrl_tcp module (JSON netstrings: commands in, call events out)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import pytest
 
 from okc.credentials import HA1Algorithm, digest_ha1
 from okc.sip import PhoneRegistered, PhoneUnregistered
+from okc.sip.outbound import PeerUp
 from okc.sip.registrar import Account, Registrar, UnregisterReason
 from okc.sip.registrar_server import RegistrarServer, ServerEvent
 from okc.sip.sdp import LocalMedia, answer
@@ -191,7 +192,7 @@ async def okc(options: TransportOptions | None = None) -> AsyncIterator[Okc]:
     )
     registrar = Registrar(REALM, [account], rng.randbytes(32), rng)
     gate = RequestGate(registrar.proxy_digest(rng.randbytes(32)))
-    server = await RegistrarServer.start(registrar, gate, options=options, rng=rng)
+    server = await RegistrarServer.start(registrar, gate, options=options, rng=rng, keepalive_interval=0.2)
     state = Okc(server, [], [])
 
     def on_call(event: UaEvent) -> None:
@@ -216,6 +217,7 @@ async def _wait_for(events: list[UaEvent] | list[ServerEvent], kind: type, timeo
 
 async def _register_call_hangup_quit(state: Okc, phone: Baresip, target: str) -> None:
     await _wait_for(state.registrar_events, PhoneRegistered)  # may finish before ctrl_tcp is connected
+    await _wait_for(state.registrar_events, PeerUp)  # baresip answers okc's keep-alive OPTIONS
     await phone.command("dial", target)
     await phone.event("CALL_ESTABLISHED")
     await _wait_for(state.ua_events, CallEstablished)

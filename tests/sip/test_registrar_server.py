@@ -8,10 +8,10 @@ import random
 
 from okc.credentials import HA1Algorithm, digest_ha1
 from okc.sip import DigestClient, PhoneRegistered, PhoneUnregistered, parse_message
-from okc.sip.message import Response
-from okc.sip.outbound import OutboundRegistration, TrunkRegistered
+from okc.sip.message import Response, response_to
+from okc.sip.outbound import OutboundRegistration, PeerDown, PeerUp, RegistrationEvent, TrunkRegistered
 from okc.sip.registrar import Account, Registrar, RegistrarSettings, UnregisterReason
-from okc.sip.registrar_server import RegistrarServer
+from okc.sip.registrar_server import RegistrarServer, ServerEvent
 from okc.sip.resolver import Target, TransportKind
 from okc.sip.security import RequestGate
 from okc.sip.ua_events import CallFailed
@@ -21,16 +21,22 @@ REALM = "okc.test"
 
 
 class _Client(asyncio.DatagramProtocol):
+    """A bare phone socket: collects responses and answers OPTIONS 200 while `answering`."""
+
     def __init__(self) -> None:
         self.responses: asyncio.Queue[Response] = asyncio.Queue()
+        self.transport: asyncio.DatagramTransport | None = None
+        self.answering = True
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         message = parse_message(data)
         if isinstance(message, Response):
             self.responses.put_nowait(message)
+        elif message.method == "OPTIONS" and self.answering and self.transport is not None:
+            self.transport.sendto(bytes(response_to(message, 200, "OK", to_tag="phone")), addr)
 
 
-async def _server() -> RegistrarServer:
+async def _server(keepalive_interval: float | None = None) -> RegistrarServer:
     rng = random.Random(5)
     account = Account(
         "alice",
@@ -41,34 +47,46 @@ async def _server() -> RegistrarServer:
     settings = RegistrarSettings(min_expires=1, default_expires=60, max_expires=60)
     registrar = Registrar(REALM, [account], rng.randbytes(32), rng, settings=settings)
     gate = RequestGate(registrar.proxy_digest(rng.randbytes(32)))
-    return await RegistrarServer.start(registrar, gate, rng=rng)
+    return await RegistrarServer.start(
+        registrar, gate, rng=rng, keepalive_interval=keepalive_interval, keepalive_misses=2
+    )
+
+
+async def _register(
+    server: RegistrarServer, expires: int
+) -> tuple[asyncio.DatagramTransport, _Client, list[RegistrationEvent]]:
+    """A bare socket registering as alice through okc's own OutboundRegistration."""
+    loop = asyncio.get_running_loop()
+    transport, client = await loop.create_datagram_endpoint(_Client, local_addr=("127.0.0.1", 0))
+    client.transport = transport
+    local = transport.get_extra_info("sockname")
+    rng = random.Random(6)
+    registration = OutboundRegistration(
+        "okc",
+        SipUri(REALM),
+        SipUri(REALM, "alice"),
+        SipUri(local[0], "alice", None, local[1]),
+        Target(TransportKind.UDP, *server.local),
+        client=DigestClient("alice", "wonder", rng),
+        rng=rng,
+        local=(local[0], local[1]),
+        expires=expires,
+    )
+    registration.start(loop.time())
+    while not (events := registration.events()):
+        for item in registration.requests():
+            transport.sendto(bytes(item.request), item.target.address)
+        response = await asyncio.wait_for(client.responses.get(), 5.0)
+        registration.receive_response(response, loop.time())
+    return transport, client, events
 
 
 def test_outbound_registration_to_the_registrar_server_and_expiry_on_the_loop() -> None:
     async def scenario() -> None:
         server = await _server()
-        loop = asyncio.get_running_loop()
-        transport, client = await loop.create_datagram_endpoint(_Client, local_addr=("127.0.0.1", 0))
+        transport, _, events = await _register(server, 1)
         local = transport.get_extra_info("sockname")
-        rng = random.Random(6)
-        registration = OutboundRegistration(
-            "okc",
-            SipUri(REALM),
-            SipUri(REALM, "alice"),
-            SipUri(local[0], "alice", None, local[1]),
-            Target(TransportKind.UDP, *server.local),
-            client=DigestClient("alice", "wonder", rng),
-            rng=rng,
-            local=(local[0], local[1]),
-            expires=1,
-        )
-        registration.start(loop.time())
         try:
-            while not (events := registration.events()):
-                for item in registration.requests():
-                    transport.sendto(bytes(item.request), item.target.address)
-                response = await asyncio.wait_for(client.responses.get(), 5.0)
-                registration.receive_response(response, loop.time())
             assert events == [TrunkRegistered("okc", 1)]
             registered = await server.next_event(PhoneRegistered)
             assert isinstance(registered, PhoneRegistered)
@@ -82,6 +100,34 @@ def test_outbound_registration_to_the_registrar_server_and_expiry_on_the_loop() 
             await server.close()
 
     asyncio.run(scenario())
+
+
+def test_registered_phones_are_probed_up_and_down() -> None:
+    async def scenario() -> list[ServerEvent]:
+        server = await _server(keepalive_interval=0.1)
+        events: list[ServerEvent] = []
+        server.on_event(events.append)
+        transport, client, _ = await _register(server, 60)
+        try:
+            async with asyncio.timeout(5.0):
+                while not any(isinstance(e, PeerUp) for e in events):
+                    await asyncio.sleep(0.02)
+                client.answering = False
+                while not any(isinstance(e, PeerDown) for e in events):
+                    await asyncio.sleep(0.02)
+                client.answering = True
+                while [type(e) for e in events if isinstance(e, PeerUp)] != [PeerUp, PeerUp]:
+                    await asyncio.sleep(0.02)
+        finally:
+            transport.close()
+            await server.close()
+        return events
+
+    events = [e for e in asyncio.run(scenario()) if isinstance(e, PeerUp | PeerDown)]
+    name = "sip:alice@okc.test sip:alice@127.0.0.1:"
+    assert [type(e) for e in events] == [PeerUp, PeerDown, PeerUp]
+    assert all(e.peer.startswith(name) for e in events)
+    assert events[1] == PeerDown(events[1].peer, 2)
 
 
 def test_a_strangers_invite_is_challenged_on_the_wire() -> None:

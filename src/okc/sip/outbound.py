@@ -50,10 +50,11 @@ class OutboundError(SipError):
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """A request to send through a new client transaction to target."""
+    """A request to send through a new client transaction to target (`peer`: the keep-alive peer probed)."""
 
     request: Request
     target: Target
+    peer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -521,6 +522,21 @@ class KeepAlive:
             seq = response.cseq.seq
         except SipParseError:
             return
+        if peer is not None:
+            self.answered(peer.name, seq, now)
+
+    def failed(self, request: Request, now: float) -> None:
+        """A probe's transaction timed out or its transport failed."""
+        try:
+            peer = self._by_call_id.get(request.call_id)
+        except SipParseError:
+            return
+        if peer is not None:
+            self.missed(peer.name, request.cseq.seq, now)
+
+    def answered(self, name: str, seq: int, now: float) -> None:
+        """Probe `seq` of peer `name` got a final response (for I/O layers that send probes themselves)."""
+        peer = self._peers.get(name)
         if peer is None or peer.outstanding != seq:
             return
         peer.outstanding = None
@@ -529,15 +545,11 @@ class KeepAlive:
             peer.state = PeerState.UP
             self._events.append(PeerUp(peer.name))
 
-    def failed(self, request: Request, now: float) -> None:
-        """A probe's transaction timed out or its transport failed."""
-        try:
-            peer = self._by_call_id.get(request.call_id)
-        except SipParseError:
+    def missed(self, name: str, seq: int, now: float) -> None:
+        """Probe `seq` of peer `name` failed (timeout, transport error); a late report changes nothing."""
+        peer = self._peers.get(name)
+        if peer is None or peer.outstanding != seq:
             return
-        if peer is None or peer.outstanding != request.cseq.seq:
-            return
-        peer.outstanding = None
         self._miss(peer)
 
     def _miss(self, peer: _Peer) -> None:
@@ -568,4 +580,4 @@ class KeepAlive:
             cseq=peer.cseq,
             extra=(("Accept", "application/sdp"), ("User-Agent", self.user_agent)),
         )
-        self._out.append(Outgoing(request, peer.target))
+        self._out.append(Outgoing(request, peer.target, peer.name))

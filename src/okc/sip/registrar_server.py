@@ -4,7 +4,9 @@
 answers REGISTER from the `Registrar` and lets other out-of-dialog requests through `RequestGate` (407
 challenge, 403, or on to the agent: calls from registered or authenticated phones arrive as IncomingCall).
 The thin part kept here is time: the registrar's expiry and the ban's timers get their own `loop.call_at`,
-re-armed after every request the filter saw. Registrar and ban events come from `events()` or callbacks.
+re-armed after every request the filter saw. With a `KeepAlive`, every registered contact is probed with
+OPTIONS (sent through the agent, to the address it registered from) and reported up or down. Registrar,
+ban and keep-alive events come from `events()` or callbacks.
 """
 
 from __future__ import annotations
@@ -13,25 +15,32 @@ import asyncio
 import random
 from collections.abc import AsyncIterator, Callable
 
-from okc.sip.agent import AgentSettings, UserAgent
+from okc.sip.agent import AgentError, AgentSettings, UserAgent
 from okc.sip.layer import Address
 from okc.sip.message import Request, Response
-from okc.sip.registrar import Registrar, RegistrarEvent
+from okc.sip.outbound import KeepAlive, KeepAliveEvent, Outgoing
+from okc.sip.registrar import PhoneRegistered, PhoneUnregistered, Registrar, RegistrarEvent
+from okc.sip.resolver import Target, TransportKind
 from okc.sip.security import AccessFilter, BanEvent, RequestGate
 from okc.sip.transport import TransportOptions
+from okc.sip.uri import SipUri
 
 __all__ = ["RegistrarServer", "ServerEvent"]
 
-ServerEvent = RegistrarEvent | BanEvent
+ServerEvent = RegistrarEvent | BanEvent | KeepAliveEvent
 
 
 class RegistrarServer:
     """A user agent that also registers the center's phones and guards its trunks."""
 
-    def __init__(self, agent: UserAgent, registrar: Registrar, access: AccessFilter) -> None:
+    def __init__(
+        self, agent: UserAgent, registrar: Registrar, access: AccessFilter, keepalive: KeepAlive | None = None
+    ) -> None:
         self.agent = agent
         self.registrar = registrar
         self.access = access
+        self.keepalive = keepalive
+        self._probes: set[asyncio.Task[None]] = set()
         self._loop = agent.transport.loop
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
@@ -50,8 +59,14 @@ class RegistrarServer:
         settings: AgentSettings | None = None,
         to_trunk: Callable[[Request], bool] | None = None,
         rng: random.Random | None = None,
+        keepalive_interval: float | None = None,
+        keepalive_misses: int = 3,
     ) -> RegistrarServer:
-        """Bind host:port (0: a free port) and answer REGISTER there; other requests go to `agent`."""
+        """Bind host:port (0: a free port) and answer REGISTER there; other requests go to `agent`.
+
+        With `keepalive_interval`, registered contacts get an OPTIONS every that many seconds and are
+        reported down (PeerDown) after `keepalive_misses` unanswered ones, up again (PeerUp) on an answer.
+        """
         access = AccessFilter(gate, registrar, to_trunk=to_trunk)
         holder: list[RegistrarServer] = []
 
@@ -64,7 +79,13 @@ class RegistrarServer:
         agent = await UserAgent.start(
             host, port, settings=settings, options=options, request_filter=request_filter, rng=rng
         )
-        server = cls(agent, registrar, access)
+        keepalive = None
+        if keepalive_interval is not None:
+            keepalive_rng = random.Random(rng.getrandbits(64)) if rng is not None else random.Random()
+            keepalive = KeepAlive(
+                agent.local, keepalive_rng, interval=keepalive_interval, max_misses=keepalive_misses
+            )
+        server = cls(agent, registrar, access, keepalive)
         holder.append(server)
         return server
 
@@ -97,12 +118,23 @@ class RegistrarServer:
         self.registrar.handle_timer(now)
         ban = self.access.gate.ban
         ban.handle_timer(now)
-        for event in [*self.registrar.events(), *ban.events()]:
+        events: list[ServerEvent] = [*self.registrar.events(), *ban.events()]
+        timers = [self.registrar.get_timer(), ban.get_timer()]
+        if self.keepalive is not None:
+            self._track(events, now)
+            self.keepalive.handle_timer(now)
+            for item in self.keepalive.requests():
+                task = self._loop.create_task(self._probe(item))
+                self._probes.add(task)
+                task.add_done_callback(self._probes.discard)
+            events += self.keepalive.events()
+            timers.append(self.keepalive.get_timer())
+        for event in events:
             for callback in self._callbacks:
                 callback(event)
             if not self._callbacks:
                 self._queue.put_nowait(event)
-        deadlines = [t for t in (self.registrar.get_timer(), ban.get_timer()) if t is not None]
+        deadlines = [t for t in timers if t is not None]
         deadline = min(deadlines) if deadlines else None
         if deadline == self._timer_at:
             return
@@ -110,6 +142,35 @@ class RegistrarServer:
             self._timer.cancel()
         self._timer_at = deadline
         self._timer = None if deadline is None else self._loop.call_at(deadline, self._fire)
+
+    def _track(self, events: list[ServerEvent], now: float) -> None:
+        """Probe each registered contact at the address it registered from; stop when it goes."""
+        assert self.keepalive is not None
+        kind = TransportKind(self.agent.transport.options.kind)
+        for event in events:
+            if isinstance(event, PhoneRegistered) and isinstance(event.contact, SipUri):
+                target = Target(
+                    kind, *event.source
+                )  # a connection-oriented phone is reached on its connection
+                self.keepalive.add(f"{event.aor} {event.contact}", event.contact, target, now)
+            elif isinstance(event, PhoneUnregistered):
+                self.keepalive.remove(f"{event.aor} {event.contact}")
+
+    async def _probe(self, item: Outgoing) -> None:
+        """Send one keep-alive OPTIONS through the agent and report the outcome."""
+        assert self.keepalive is not None
+        assert item.peer is not None
+        seq = item.request.cseq.seq
+        try:
+            result = await self.agent.options(item.request.uri, address=item.target.address)
+        except AgentError:
+            result = None
+        now = self._loop.time()
+        if result is not None and result.response is not None:
+            self.keepalive.answered(item.peer, seq, now)
+        else:
+            self.keepalive.missed(item.peer, seq, now)
+        self._pump()
 
     def _fire(self) -> None:
         self._timer = None
@@ -120,4 +181,6 @@ class RegistrarServer:
         """Stop the timers and close the agent's sockets."""
         if self._timer is not None:
             self._timer.cancel()
+        for task in list(self._probes):
+            task.cancel()
         await self.agent.close()
