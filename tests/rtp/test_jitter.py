@@ -178,8 +178,12 @@ def test_pcmu_and_multi_frame_payloads() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [RtpPacket(101, 1, 0, 3, b"\x01\x02\x03\x04"), RtpPacket(PCMA, 1, 0, 3, b"\xd5" * 100)],
-    ids=["telephone-event", "partial-frame"],
+    [
+        RtpPacket(101, 1, 0, 3, b"\x01\x02\x03\x04"),
+        RtpPacket(PCMA, 1, 0, 3, b""),
+        RtpPacket(PCMA, 1, 0, 3, bytes(9000)),
+    ],
+    ids=["telephone-event", "empty", "beyond-capacity"],
 )
 def test_unplayable_packets_raise(bad: RtpPacket) -> None:
     with pytest.raises(JitterError):
@@ -202,3 +206,21 @@ def test_adaptive_beats_the_fixed_60ms_goal_on_a_jittery_trace() -> None:
     assert stats.late_loss <= 0.01
     assert stats.delay_mean < 0.06
     assert stats.received == len(trace.arrivals)
+
+
+@pytest.mark.parametrize("ptime", [10, 30, 40])
+def test_other_packet_sizes_play_as_a_contiguous_stream(ptime: int) -> None:
+    # 30 ms packets straddle 20 ms frames: every sample comes out once, in order, nothing concealed.
+    samples = 8 * ptime
+    rng = np.random.default_rng(ptime)
+    pcm = np.clip(rng.normal(0, 3000, samples * 100), -32768, 32767).astype("<i2")
+    payloads = [alaw_encode(pcm[k * samples : (k + 1) * samples].tobytes()) for k in range(100)]
+    arrivals = [
+        (0.001 + k * ptime / 1000, RtpPacket(PCMA, k, 1000 + k * samples, 5, payload))
+        for k, payload in enumerate(payloads)
+    ]
+    buffer = JitterBuffer()
+    frames = play(buffer, arrivals, int(100 * ptime / 20) + 20)
+    played = b"".join(f.pcm for f in frames if f.kind is FrameKind.AUDIO)
+    assert played == alaw_decode(b"".join(payloads))
+    assert buffer.statistics.late == 0

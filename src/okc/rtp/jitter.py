@@ -123,9 +123,12 @@ class _State(enum.Enum):
 
 @dataclass(slots=True)
 class _Stored:
+    """One frame being assembled: its samples, how many have arrived, and when the last of them came."""
+
     pcm: npt.NDArray[np.int16]
     timestamp: int
     arrival: float
+    filled: int = 0
 
 
 class JitterBuffer:
@@ -166,14 +169,12 @@ class JitterBuffer:
     # ---- input ----------------------------------------------------------------------------------
 
     def push(self, packet: RtpPacket, arrival: float) -> None:
-        """File one received packet (PCMU or PCMA, whole frames) that arrived at `arrival`."""
+        """File one received PCMU or PCMA packet (any whole number of samples) that arrived at `arrival`."""
         cfg = self._config
         if packet.payload_type not in (PCMU, PCMA):
             raise JitterError(f"the jitter buffer plays PCMU/PCMA, not payload type {packet.payload_type}")
-        if not packet.payload or len(packet.payload) % cfg.frame_samples:
-            raise JitterError(
-                f"a {len(packet.payload)}-byte payload is not whole {cfg.frame_samples}-sample frames"
-            )
+        if not packet.payload or len(packet.payload) > cfg.max_frames * cfg.frame_samples:
+            raise JitterError(f"a {len(packet.payload)}-byte G.711 payload is empty or beyond the capacity")
         if self._ssrc is None or packet.ssrc != self._ssrc:
             self._reset(packet)
         elif abs(seq_distance(self._last_seq, packet.sequence)) > cfg.reset_jump:
@@ -188,11 +189,7 @@ class JitterBuffer:
             self._last_ext, self._last_ts, self._last_seq = ext, packet.timestamp, packet.sequence
         decode = alaw_decode if packet.payload_type == PCMA else ulaw_decode
         pcm = np.frombuffer(decode(packet.payload), dtype="<i2").astype(np.int16)
-        for part in range(len(packet.payload) // cfg.frame_samples):
-            offset = ext - self._base_ts + part * cfg.frame_samples
-            chunk = pcm[part * cfg.frame_samples : (part + 1) * cfg.frame_samples]
-            stamp = (packet.timestamp + part * cfg.frame_samples) & 0xFFFF_FFFF
-            self._file(offset // cfg.frame_samples, _Stored(chunk, stamp, arrival))
+        self._file(ext, pcm, arrival)  # ext counts samples from the first packet of the source
 
     def _reset(self, packet: RtpPacket) -> None:
         if self._ssrc is not None:
@@ -202,34 +199,45 @@ class JitterBuffer:
         self._last_ext = 0
         self._last_seq = packet.sequence
 
-    def _file(self, index: int, stored: _Stored) -> None:
-        if index in self._frames or index in self._seen:
+    def _file(self, offset: int, pcm: npt.NDArray[np.int16], arrival: float) -> None:
+        """Write a packet's samples, starting `offset` samples into the source, into the frames they cover."""
+        size = self._config.frame_samples
+        if offset in self._seen:
             self._counts["duplicates"] += 1
             return
-        self._seen.add(index)
-        self._seen_order.append(index)
+        self._seen.add(offset)
+        self._seen_order.append(offset)
         if len(self._seen_order) > 4 * self._config.max_frames:
             self._seen.discard(self._seen_order.popleft())
         self._counts["received"] += 1
-        self._observe(index, stored.arrival)
-        if self._next is not None and index < self._next:
+        self._observe(offset, arrival)
+        first, last = offset // size, (offset + len(pcm) - 1) // size
+        if self._next is not None and last < self._next:
             self._counts["late"] += 1
             return
-        if self._next is not None and index >= self._next + self._config.max_frames:
+        if self._next is not None and last >= self._next + self._config.max_frames:
             # Far ahead of playout (a long gap in the sequence): drop what is held and go on from here.
             self._counts["discarded"] += len(self._frames)
             self._frames.clear()
-            self._next = index
-        self._frames[index] = stored
+            self._next = first
+        for index in range(first if self._next is None else max(first, self._next), last + 1):
+            stored = self._frames.get(index)
+            if stored is None:
+                stamp = (self._base_ts + index * size) & 0xFFFF_FFFF
+                stored = self._frames[index] = _Stored(np.zeros(size, dtype=np.int16), stamp, arrival)
+            low, high = max(index * size, offset), min((index + 1) * size, offset + len(pcm))
+            stored.pcm[low - index * size : high - index * size] = pcm[low - offset : high - offset]
+            stored.filled = min(size, stored.filled + high - low)
+            stored.arrival = max(stored.arrival, arrival)
         while len(self._frames) > self._config.max_frames:  # reordered arrivals beyond capacity
             oldest = min(self._frames)
             del self._frames[oldest]
             self._counts["discarded"] += 1
             self._next = oldest + 1 if self._next is not None else None
 
-    def _observe(self, index: int, arrival: float) -> None:
+    def _observe(self, offset: int, arrival: float) -> None:
         """Delay manager: relative delay against the fastest packet of the window, into the histogram."""
-        transit = arrival - index * self._frame
+        transit = arrival - offset / self._config.sample_rate
         while self._transits and self._transits[-1][1] >= transit:
             self._transits.pop()
         self._transits.append((arrival, transit))
@@ -281,7 +289,12 @@ class JitterBuffer:
         slack = self._slack(index, now)
         target = self.target
         stored = self._frames.get(index)
-        if stored is None:
+        if stored is not None and stored.filled < self._config.frame_samples:
+            later = [key for key in self._frames if key > index]
+            if not later or slack < target:
+                self._owed += 1  # the rest of a frame that spans packets is still to come: wait
+                return self._conceal()
+        elif stored is None:
             later = [key for key in self._frames if key > index]
             if not later or slack < target:
                 # An underrun, or a frame that may still come within the target delay: wait for it.
@@ -300,7 +313,8 @@ class JitterBuffer:
         if quiet and slack < target - self._frame and self._missing == 0:
             self._counts["silence"] += 1  # too little delay: lengthen a pause by one frame
             return Frame(FrameKind.SILENCE, self._silence)
-        if quiet and slack > target + self._frame and (index + 1) in self._frames:
+        following = self._frames.get(index + 1)
+        if quiet and slack > target + self._frame and following and following.filled == len(following.pcm):
             del self._frames[index]  # too much delay: shorten a pause by one frame
             self._counts["discarded"] += 1
             index += 1
