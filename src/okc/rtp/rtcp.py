@@ -1,8 +1,10 @@
 """RTCP packets (RFC 3550 section 6): SR, RR, SDES, BYE, APP, and compound packets, as frozen values.
 
-`CompoundPacket.parse(data)` checks a datagram the way RFC 3550 A.2 does (version 2, an SR or RR first,
-padding only on the last packet, lengths that add up to the datagram) and raises `RtpError` with a reason
-otherwise; `bytes(compound)` writes it back. Packet types okc does not interpret (feedback, XR) come
+`CompoundPacket.parse(data)` checks a datagram the way RFC 3550 A.2 does (version 2, padding only on the
+last packet, lengths that add up to the datagram, each packet well formed) and raises `RtpError` with a
+reason otherwise; `bytes(compound)` writes it back. A.2 also wants an SR or RR first, but real peers send
+less (libre/baresip sends a lone BYE at hangup; RFC 5506 allows reduced-size RTCP), so that is reported
+by `starts_with_report` rather than refused. Packet types okc does not interpret (feedback, XR) come
 through as `RawRtcp`, so one unknown packet does not cost the report around it. Texts (SDES items, the BYE
 reason) stay bytes as on the wire — RFC 3550 says UTF-8, but a peer's stray Latin-1 must not cost a report.
 """
@@ -468,11 +470,14 @@ class CompoundPacket:
                 if padding == 0 or padding % 4 or padding > end - offset - 4:
                     raise RtpError(f"bad RTCP padding count {padding}")
                 body_end -= padding
-            if not packets and packet_type not in (RtcpType.SR, RtcpType.RR):
-                raise RtpError(f"a compound RTCP packet starts with an SR or RR, not type {packet_type}")
             packets.append(_read(packet_type, first & 0x1F, bytes(data[offset + 4 : body_end])))
             offset = end
         return cls(tuple(packets), padding)
+
+    @property
+    def starts_with_report(self) -> bool:
+        """Whether the first packet is an SR or RR, as RFC 3550 6.1 wants of a compound packet."""
+        return isinstance(self.packets[0], SenderReport | ReceiverReport)
 
     def __bytes__(self) -> bytes:
         last = len(self.packets) - 1
