@@ -153,7 +153,7 @@ class JitterBuffer:
         self._state = _State.IDLE if ssrc is None else _State.FILLING
         self._ssrc = ssrc
         self._frames: dict[int, _Stored] = {}
-        self._seen: set[int] = set()  # frame indices received lately, to tell duplicates from late frames
+        self._seen: set[int] = set()  # sample offsets of packets received lately, to spot duplicates
         self._seen_order: deque[int] = deque()
         self._next: int | None = None  # frame index to play next
         self._base_ts = 0
