@@ -23,7 +23,7 @@ from okc.sip.sdp import LocalMedia, answer
 from okc.sip.ua_events import CallEstablished, IncomingCall, UaEvent
 from tests.interop.test_baresip import baresip
 
-pytestmark = pytest.mark.interop
+pytestmark = [pytest.mark.interop, pytest.mark.slow]  # waits for libre's first report (2.5 … 7.5 s)
 
 OUR_SSRC = 0x0C0FFEE0
 
