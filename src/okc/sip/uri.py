@@ -27,7 +27,9 @@ _HOSTNAME_RE = re.compile(
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _ESCAPE_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _OPAQUE_BAD = frozenset(' \t\r\n<>"')
-_HOSTNAME = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?"
+#: _HOSTNAME_RE's language (labels of letters, digits and inner hyphens; optional final dot) written with
+#: lookarounds, which the regex engine runs faster than nested optional groups.
+_HOSTNAME = r"(?!-)[A-Za-z0-9-]+(?<!-)(?:\.(?!-)[A-Za-z0-9-]+(?<!-))*\.?"
 _PCHAR = r"[A-Za-z0-9\-_.!~*'()\[\]/:&+$]"
 #: The usual SIP URI: no escapes, IPv6 reference or `?headers`, every part within the characters the
 #: general parser allows. Whatever this takes, the general parser would take with the same result.
