@@ -106,6 +106,7 @@ def test_padding_goes_on_the_last_packet_and_is_stripped() -> None:
     [
         (b"\x81\xc9\x00", "whole 32-bit words"),
         (bytes.fromhex("41c90001 00000001"), "version 1"),
+        (bytes.fromhex("80080001 00000001"), "not RTCP"),  # RTP (PT 8, seq 1) on the RTCP port
         (bytes.fromhex("81c90002 00000001"), "runs past"),
         (bytes.fromhex("81c90001 00000001"), "report blocks is cut short"),
         (bytes.fromhex("80c80001 00000001"), "at least 28 bytes"),
@@ -136,6 +137,8 @@ def test_values_are_validated_on_construction() -> None:
         SdesItem(SdesType.NOTE, b"x" * 256)
     with pytest.raises(RtpError, match="uninterpreted"):
         RawRtcp(200, 0, b"")
+    with pytest.raises(RtpError, match="uninterpreted"):
+        RawRtcp(8, 0, b"")
     with pytest.raises(RtpError, match="at least one"):
         CompoundPacket(())
 

@@ -308,6 +308,7 @@ class App:
 
 
 _KNOWN: Final = frozenset(int(kind) for kind in RtcpType)
+_RTCP_TYPES: Final = range(192, 224)  # RFC 5761 section 4: where RTCP packet types live, clear of RTP's
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,8 +320,8 @@ class RawRtcp:
     payload: bytes
 
     def __post_init__(self) -> None:
-        if not 0 <= self.packet_type <= 255 or self.packet_type in _KNOWN:
-            raise RtpError(f"packet type {self.packet_type} is not an uninterpreted RTCP type")
+        if self.packet_type not in _RTCP_TYPES or self.packet_type in _KNOWN:
+            raise RtpError(f"packet type {self.packet_type} is not an uninterpreted RTCP type (192 … 223)")
         if not 0 <= self.count <= _MAX_COUNT:
             raise RtpError(f"an RTCP count is 5 bits, not {self.count}")
         if len(self.payload) % 4:
@@ -459,6 +460,8 @@ class CompoundPacket:
             first, packet_type, words = _HEADER.unpack_from(data, offset)
             if first >> 6 != 2:
                 raise RtpError(f"RTCP version {first >> 6}, not 2")
+            if packet_type not in _RTCP_TYPES:
+                raise RtpError(f"packet type {packet_type} is not RTCP (192 … 223): RTP on the RTCP port?")
             end = offset + 4 * (words + 1)
             if end > size:
                 raise RtpError(f"an RTCP packet of {words + 1} words runs past the datagram's end")
