@@ -7,11 +7,13 @@ import random
 import socket
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dns.asyncresolver
 import pytest
 
 from okc.sip import SipUri, parse_uri
+from okc.sip.agent import UserAgent
 from okc.sip.resolver import DnspythonClient, ServerLocator, SrvRecord, Target, TransportKind, order_srv
 from tests.conftest import require_program
 
@@ -52,27 +54,28 @@ def _free_port() -> int:
     return port
 
 
-def _resolver(port: int) -> dns.asyncresolver.Resolver:
+def _resolver(port: int, timeout: float = 1.0) -> dns.asyncresolver.Resolver:
     resolver = dns.asyncresolver.Resolver(configure=False)
     resolver.nameservers = ["127.0.0.1"]
     resolver.port = port
-    resolver.timeout = 1.0
-    resolver.lifetime = 3.0
+    resolver.timeout = timeout
+    resolver.lifetime = 3 * timeout
     return resolver
 
 
 def _ready(port: int) -> bool:
     async def probe() -> bool:
         try:
-            return bool(await DnspythonClient(_resolver(port)).addresses("plain.test"))
+            return bool(await DnspythonClient(_resolver(port, 0.05)).addresses("plain.test"))
         except Exception:  # noqa: BLE001 - not up yet: any failure means try again
             return False
 
     return asyncio.run(probe())
 
 
-@pytest.fixture(scope="module")
-def dns_port() -> Iterator[int]:
+@contextmanager
+def dnsmasq(records: list[str]) -> Iterator[int]:
+    """dnsmasq on 127.0.0.1 answering only from `records` (no upstream, no hosts file); yields its port."""
     program = require_program("dnsmasq")
     for _ in range(3):
         port = _free_port()
@@ -88,7 +91,7 @@ def dns_port() -> Iterator[int]:
                 f"--port={port}",
                 "--pid-file=",
                 "--local=/test/",
-                *RECORDS,
+                *records,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -104,6 +107,12 @@ def dns_port() -> Iterator[int]:
             process.terminate()
             process.wait(timeout=10)
     pytest.fail("dnsmasq did not start")
+
+
+@pytest.fixture(scope="module")
+def dns_port() -> Iterator[int]:
+    with dnsmasq(RECORDS) as port:
+        yield port
 
 
 def locate(port: int, uri: str, seed: int = 0) -> list[Target]:
@@ -160,3 +169,28 @@ def test_weighted_srv_order_follows_the_injected_random(dns_port: int) -> None:
         assert [(t.host, t.port) for t in got if t.host != "::1"] == [
             (hosts[r.target], r.port) for r in expected
         ]
+
+
+def test_a_user_agent_reaches_a_trunk_located_through_srv() -> None:
+    """okc's UserAgent with the locator as its resolver sends OPTIONS to sip:trunk.test, which only DNS
+    (SRV → host → 127.0.0.1:port) says where to find; the okc agent listening there answers."""
+    trunk_port = _free_port()
+    records = [
+        f"--srv-host=_sip._udp.trunk.test,edge.trunk.test,{trunk_port},0,0",
+        "--host-record=edge.trunk.test,127.0.0.1",
+        "--host-record=plain.test,127.0.0.5",
+    ]
+
+    async def scenario(dns: int) -> int:
+        trunk = await UserAgent.start(port=trunk_port)
+        locator = ServerLocator(DnspythonClient(_resolver(dns)), random.Random(1))
+        caller = await UserAgent.start(resolver=locator.next_hop)
+        try:
+            result = await caller.options("sip:trunk.test")
+            return result.status
+        finally:
+            await caller.close()
+            await trunk.close()
+
+    with dnsmasq(records) as dns:
+        assert asyncio.run(scenario(dns)) == 200

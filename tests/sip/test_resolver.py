@@ -218,3 +218,11 @@ def test_target_validates_port() -> None:
     with pytest.raises(ResolverError):
         Target(UDP, "192.0.2.1", 0)
     assert Target(UDP, "192.0.2.1", 5060).address == ("192.0.2.1", 5060)
+
+
+def test_next_hop_is_the_first_target_and_needs_a_sip_uri() -> None:
+    dns = FakeDns(hosts={"example.org": ["192.0.2.3", "192.0.2.4"]})
+    locator = ServerLocator(dns, random.Random(0))
+    assert asyncio.run(locator.next_hop(parse_uri("sip:example.org"))) == ("192.0.2.3", 5060)
+    with pytest.raises(ResolverError):
+        asyncio.run(locator.next_hop(parse_uri("tel:+74951234567")))

@@ -26,7 +26,7 @@ from dns.rdtypes.IN.NAPTR import NAPTR
 from dns.rdtypes.IN.SRV import SRV
 
 from okc.sip.errors import SipError
-from okc.sip.uri import SipUri
+from okc.sip.uri import SipUri, Uri
 
 __all__ = [
     "DnsClient",
@@ -297,6 +297,12 @@ class ServerLocator:
             fallback = TransportKind.TLS if uri.scheme == "sips" else allowed[0]
             targets = await self._addresses(host, fallback, fallback.default_port)
         return targets
+
+    async def next_hop(self, uri: Uri) -> tuple[str, int]:
+        """The first target's address: the `resolver` a UserAgent takes (okc.sip.agent)."""
+        if not isinstance(uri, SipUri):
+            raise ResolverError(f"cannot locate a server for {uri}")
+        return (await self.locate(uri))[0].address
 
     async def _srv(self, name: str, transport: TransportKind) -> list[Target]:
         targets: list[Target] = []
