@@ -7,6 +7,8 @@ Feed it what the transport received (`receive(data, address, now)`), what the TU
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from dataclasses import dataclass
 
 from okc.sip.errors import SipParseError, SipStateError
@@ -184,6 +186,26 @@ class TransactionLayer:
         self._addresses: dict[TransactionKey, Address] = {}
         self._events: list[TxEvent] = []
         self._datagrams: list[Datagram] = []
+        # (deadline, n, key) for every armed transaction; stale entries are skipped when they surface,
+        # so get_timer and handle_timer cost O(log n) per timer instead of a scan of every transaction.
+        self._deadlines: list[tuple[float, int, TransactionKey]] = []
+        self._order = itertools.count()
+
+    def _index(self, key: TransactionKey) -> None:
+        tx = self._transactions.get(key)
+        deadline = tx.next_deadline() if tx is not None else None
+        if deadline is not None:
+            heapq.heappush(self._deadlines, (deadline, next(self._order), key))
+
+    def _top(self) -> tuple[float, TransactionKey] | None:
+        heap = self._deadlines
+        while heap:
+            deadline, _, key = heap[0]
+            tx = self._transactions.get(key)
+            if tx is not None and tx.next_deadline() == deadline:
+                return deadline, key
+            heapq.heappop(heap)
+        return None
 
     # --- outputs -------------------------------------------------------------------------------------
 
@@ -199,8 +221,8 @@ class TransactionLayer:
 
     def get_timer(self) -> float | None:
         """The earliest deadline of any transaction, or None."""
-        deadlines = [d for tx in self._transactions.values() if (d := tx.next_deadline()) is not None]
-        return min(deadlines) if deadlines else None
+        top = self._top()
+        return None if top is None else top[0]
 
     def __len__(self) -> int:
         return len(self._transactions)
@@ -226,6 +248,7 @@ class TransactionLayer:
         tx = Transaction.client(request, now, reliable=self.reliable, config=self.config)
         self._transactions[key] = tx
         self._addresses[key] = address
+        self._index(key)
         self._datagrams.append(Datagram(bytes(request), address))
         return key
 
@@ -273,10 +296,10 @@ class TransactionLayer:
 
     def handle_timer(self, now: float) -> None:
         """Fire every timer due at now."""
-        for key, tx in list(self._transactions.items()):
-            deadline = tx.next_deadline()
-            if deadline is not None and deadline <= now:
-                self._run(key, tx.handle_timer(now), now)
+        while (top := self._top()) is not None and top[0] <= now:
+            heapq.heappop(self._deadlines)
+            key = top[1]
+            self._run(key, self._transactions[key].handle_timer(now), now)
 
     def receive(self, data: bytes, source: Address, now: float) -> None:
         """A datagram (or a framed stream message) arrived from source."""
@@ -341,6 +364,7 @@ class TransactionLayer:
         tx = Transaction.server(request, now, reliable=self.reliable, config=self.config)
         self._transactions[key] = tx
         self._addresses[key] = source
+        self._index(key)
         cancels = None
         if request.method == "CANCEL":
             invite_key = TransactionKey(key.branch, key.sent_by, "INVITE", server=True)
@@ -373,3 +397,5 @@ class TransactionLayer:
             del self._transactions[key]
             del self._addresses[key]
             self._events.append(TransactionTerminated(key))
+        else:
+            self._index(key)

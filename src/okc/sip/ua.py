@@ -208,6 +208,7 @@ class UserAgentCore:
         params = Params() if self.transport == "UDP" else Params((("transport", self.transport.lower()),))
         self.contact = NameAddr(SipUri(local[0], user, None, local[1], params))
         self._calls: dict[CallRef, _Call] = {}
+        self._timed: dict[CallRef, _Call] = {}  # calls that may have a timer armed (checked lazily)
         self._server_invites: dict[TransactionKey, _Call] = {}
         self._client: dict[TransactionKey, _Pending] = {}
         self._ood_auth: set[TransactionKey] = set()
@@ -227,9 +228,11 @@ class UserAgentCore:
     def get_timer(self) -> float | None:
         """The earliest deadline of any transaction or call timer, or None."""
         best = self.layer.get_timer()
-        for call in self._calls.values():
-            t = call.deadline()
-            if t is not None and (best is None or t < best):
+        for call in list(self._timed.values()):
+            t = call.deadline() if call.state is not CallState.ENDED else None
+            if t is None:
+                del self._timed[call.ref]
+            elif best is None or t < best:
                 best = t
         return best
 
@@ -263,9 +266,9 @@ class UserAgentCore:
         """Fire every transaction and call timer due at now."""
         self.layer.handle_timer(now)
         self._process(now)
-        for call in list(self._calls.values()):
+        for call in list(self._timed.values()):
             deadline = call.deadline()
-            if deadline is not None and deadline <= now:
+            if deadline is not None and deadline <= now and call.state is not CallState.ENDED:
                 self._call_timers(call, now)
         self._process(now)
 
@@ -457,6 +460,7 @@ class UserAgentCore:
         self._client[key] = _Pending(call, "CANCEL", cancel)
         call.cancel_sent = True
         call.abandon_at = now + self.timers.timeout
+        self._timed[call.ref] = call
 
     def _send_in_dialog(self, call: _Call, request: Request, purpose: str, now: float) -> None:
         key = self.layer.send_request(request, call.address, now)
@@ -553,7 +557,10 @@ class UserAgentCore:
         if not 101 <= status <= 199:
             raise SipStateError(f"{status} is not a provisional status")
         response = self._uas_response(call, status, sdp=sdp)
-        sends = call.prov.send(response, now) if call.prov is not None else [response]
+        sends = [response]
+        if call.prov is not None:
+            sends = call.prov.send(response, now)
+            self._timed[ref] = call
         for item in sends:
             self._send_response(item, now)
 
@@ -565,6 +572,7 @@ class UserAgentCore:
         if wanted is not None:
             extra += (("Session-Expires", str(wanted)), ("Require", "timer"))
             call.session = SessionTimer(wanted, we_refresh=wanted.refresher is Refresher.UAS, now=now)
+            self._timed[ref] = call
         if call.prov is not None:
             call.prov.final_sent()
             call.prov = None
@@ -577,6 +585,7 @@ class UserAgentCore:
         self._await_ack(call, response, now)
 
     def _await_ack(self, call: _Call, response: Response, now: float) -> None:
+        self._timed[call.ref] = call
         call.uas_2xx = response
         call.rtx_interval = self.timers.t1
         call.rtx_at = now + self.timers.t1 if not self.reliable else now + self.timers.timeout
@@ -772,6 +781,7 @@ class UserAgentCore:
         call.requested_session = requested
         if "100rel" in request.require:
             call.prov = ReliableProvisionals(self._rng.randrange(1, 2**31), self.timers)
+            self._timed[ref] = call
         self._calls[ref] = call
         self._server_invites[key] = call
         self._emit(IncomingCall(ref, request, source, offer))
@@ -1029,6 +1039,7 @@ class UserAgentCore:
             expires = None
         if expires is not None:
             call.session = SessionTimer(expires, we_refresh=expires.refresher is not Refresher.UAS, now=now)
+            self._timed[call.ref] = call
         call.state = CallState.ESTABLISHED
         self._emit(CallAnswered(call.ref, call.remote_sdp))
         self._emit(CallEstablished(call.ref))
@@ -1067,6 +1078,7 @@ class UserAgentCore:
             # RFC 3261 §14.1: the Call-ID owner retries after 2.1-4 s, the other side after 0-2 s
             delay = self._rng.uniform(2.1, 4.0) if call.outgoing else self._rng.uniform(0.0, 2.0)
             call.glare_at = now + delay
+            self._timed[call.ref] = call
         elif status not in (408, 481):
             if call.local_sdp is not None:
                 call.local_hold = not call.local_hold
