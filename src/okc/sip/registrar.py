@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from okc.config import CenterConfig
 
 __all__ = [
+    "DEFAULT_ALGORITHMS",
     "Account",
     "Binding",
     "LocationService",
@@ -38,6 +39,7 @@ __all__ = [
     "RegistrarEvent",
     "RegistrarSettings",
     "UnregisterReason",
+    "contact_key",
 ]
 
 

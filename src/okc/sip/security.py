@@ -12,7 +12,7 @@ import enum
 import ipaddress
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from okc.sip.auth import AuthAccepted, AuthChallenged, DigestServer
@@ -191,7 +191,7 @@ class GateDecision:
     response: Response | None = None
     user: str | None = None
     trunk: str | None = None
-    banned: bool = field(default=False)
+    banned: bool = False
 
 
 _UNCHALLENGEABLE = frozenset({"ACK", "CANCEL"})
