@@ -66,6 +66,7 @@ def speech(tmp_path: Path) -> npt.NDArray[np.int16]:
     return np.concatenate(parts)
 
 
+@pytest.mark.interop
 def test_speech_in_english_and_russian_raises_no_digit(tmp_path: Path) -> None:
     audio = speech(tmp_path)
     assert len(audio) >= 60 * SAMPLE_RATE  # at least a minute of speech in all
