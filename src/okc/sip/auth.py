@@ -89,15 +89,15 @@ _QUOTED_INNER = r'"([^"\\\r\n]*(?:\\.[^"\\\r\n]*)*)"'
 _SCAN_RE = re.compile(
     rf"[ \t]*(?:({_TCHARS})[ \t]*=[ \t]*(?:{_QUOTED_INNER}|({_TCHARS}))[ \t]*(?:,(?![ \t]*\Z)|\Z)|([\s\S]+))"
 )
-#: The usual spelling only (`name=value` pairs joined by ", ", no other whitespace, no quoted-pair), the
-#: value group holding a quoted string's content or a token (a quote is consumed before it only when its
-#: closing quote follows; a token may neither follow nor precede one). Where the text leaves that
-#: spelling the last alternative matches with both groups empty, which shows as a "" name; the general
-#: scan then decides.
+#: The usual spelling only (lower-case `name=value` pairs joined by ", ", no other whitespace, no
+#: quoted-pair), the value group holding a quoted string's content or a token (a quote is consumed before
+#: it only when its closing quote follows; a token may neither follow nor precede one). Where the text
+#: leaves that spelling the last alternative matches with both groups empty, which shows as a "" name;
+#: the general scan then decides.
 _QCHARS = r'[^"\\\r\n]*'
-_USUAL_PAIRS_RE = re.compile(
-    rf'({_TCHARS})=(?:"(?={_QCHARS}")|)((?<="){_QCHARS}(?=")|(?<!"){_TCHARS}(?!"))"?(?:, (?!\Z)|\Z)|[\s\S]+'
-)
+_LOWER_TCHARS = r"[a-z0-9\-.!%*_+`'~]+"
+_USUAL_VALUE = rf'(?:"(?={_QCHARS}")|)((?<="){_QCHARS}(?=")|(?<!"){_TCHARS}(?!"))"?'
+_USUAL_PAIRS_RE = re.compile(rf"({_LOWER_TCHARS})={_USUAL_VALUE}(?:, (?!\Z)|\Z)|[\s\S]+")
 _HEX8_RE = re.compile(r"[0-9a-fA-F]{8}")
 
 
@@ -134,11 +134,11 @@ def _params_dict(text: str) -> dict[str, str]:
     """The auth-params of a Digest header by lower-case name, quoted values unquoted."""
     scheme, _, rest = text.strip(_WS).partition(" ")
     if scheme in ("Digest", "digest") and "\\" not in rest and rest[:1] not in _WS:
-        # The usual spelling: the dict is built from the scan in one step; a malformed list (a "" name),
-        # a duplicate, an upper-case name or an empty list takes the general path below.
+        # The usual spelling: the dict is built from the scan in one step; a malformed list, an upper-case
+        # name (both show as a "" name), a duplicate or an empty list takes the general path below.
         found: list[tuple[str, str]] = _USUAL_PAIRS_RE.findall(rest)
         raw = dict(found)
-        if len(raw) == len(found) and "" not in raw and "".join(raw).islower():
+        if len(raw) == len(found) and "" not in raw:
             return raw
     return _params_dict_general(text)
 
