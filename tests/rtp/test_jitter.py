@@ -195,6 +195,8 @@ def test_config_validates() -> None:
         JitterConfig(percentile=1.0)
     with pytest.raises(JitterError):
         JitterConfig(max_frames=2)
+    with pytest.raises(JitterError):
+        JitterConfig(quiet_rms=-1)
 
 
 def test_adaptive_beats_the_fixed_60ms_goal_on_a_jittery_trace() -> None:

@@ -84,8 +84,10 @@ class JitterConfig:
             raise JitterError("frame size and rate must be positive and the capacity at least 4 frames")
         if not 0 < self.percentile < 1 or not 0 < self.forget < 1:
             raise JitterError("the percentile and forgetting factor are within (0, 1)")
-        if self.min_delay < 0 or self.initial_delay < 0 or self.conceal_frames < 1 or self.reset_jump < 1:
-            raise JitterError("delays are non-negative; conceal frames and reset jump at least 1")
+        if min(self.min_delay, self.initial_delay, self.quiet_rms) < 0:
+            raise JitterError("delays and the quiet level are non-negative")
+        if self.conceal_frames < 1 or self.reset_jump < 1:
+            raise JitterError("conceal frames and the reset jump are at least 1")
 
     @property
     def frame_time(self) -> float:
