@@ -1,13 +1,32 @@
-"""Small values the user agent core (okc.sip.ua) shares: call states, reason phrases, SDP direction edits."""
+"""What the user agent core (okc.sip.ua) keeps per call and shares between its modules: call states and
+records, pending client requests, reason phrases, SDP direction edits."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
+from okc.sip.dialog import Dialog
+from okc.sip.layer import Address, TransactionKey
+from okc.sip.message import Request, Response
+from okc.sip.prack import ProvisionalTracker, ReliableProvisionals
 from okc.sip.sdp import Direction, Media, Origin, SessionDescription
+from okc.sip.session_timer import SessionExpires, SessionTimer
+from okc.sip.ua_events import CallRef
 
-__all__ = ["CallState", "reason_phrase", "with_direction"]
+__all__ = [
+    "ALLOW",
+    "SUPPORTED",
+    "CallRecord",
+    "CallState",
+    "PendingRequest",
+    "reason_phrase",
+    "sdp_of",
+    "with_direction",
+]
+
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY, PRACK"
+SUPPORTED = ("100rel", "timer", "replaces")
 
 
 class CallState(enum.Enum):
@@ -93,3 +112,74 @@ def with_direction(
         for m in sdp.media
     )
     return SessionDescription(tuple(session), media)
+
+
+@dataclass(eq=False, slots=True)
+class CallRecord:
+    """Everything the core tracks for one call."""
+
+    ref: CallRef
+    outgoing: bool
+    invite: Request
+    address: Address
+    state: CallState
+    invite_key: TransactionKey | None = None
+    dialog: Dialog | None = None
+    early: dict[str, Dialog] = field(default_factory=dict)
+    local_sdp: SessionDescription | None = None
+    remote_sdp: SessionDescription | None = None
+    # outgoing
+    acks: dict[int, Request] = field(default_factory=dict)
+    provisional: bool = False
+    hangup_requested: bool = False
+    cancel_sent: bool = False
+    auth_tried: bool = False
+    tracker: ProvisionalTracker = field(default_factory=ProvisionalTracker)
+    # incoming
+    uas_2xx: Response | None = None
+    rtx_at: float = 0.0
+    rtx_interval: float = 0.0
+    give_up_at: float = 0.0
+    prov: ReliableProvisionals | None = None
+    requested_session: SessionExpires | None = None
+    # both
+    local_hold: bool = False
+    announced_hold: bool = False
+    remote_hold: bool = False
+    glare_at: float | None = None
+    abandon_at: float | None = None  # our CANCEL got no final response for the INVITE: give up (§9.1)
+    session: SessionTimer | None = None
+    refer_seq: int = 0
+
+    def deadline(self) -> float | None:
+        """The earliest of this call's own timers, or None."""
+        times: list[float] = []
+        if self.uas_2xx is not None:
+            times += (self.rtx_at, self.give_up_at)
+        if self.prov is not None and (t := self.prov.get_timer()) is not None:
+            times.append(t)
+        if self.glare_at is not None:
+            times.append(self.glare_at)
+        if self.abandon_at is not None:
+            times.append(self.abandon_at)
+        if self.session is not None and (t := self.session.get_timer()) is not None:
+            times.append(t)
+        return min(times) if times else None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRequest:
+    """What a client transaction of ours is for."""
+
+    call: CallRecord | None
+    purpose: str  # INVITE, CANCEL, REINVITE, BYE, PRACK, INFO, REFER, NOTIFY, OOD
+    request: Request
+    address: Address = ("", 0)
+    origin: TransactionKey | None = None  # a digest retry answers for the key its owner knows
+
+
+def sdp_of(message: Request | Response) -> SessionDescription | None:
+    ctype = message.content_type
+    if not message.body or ctype is None or ctype.mime != "application/sdp":
+        return None
+    return SessionDescription.parse(message.body)
