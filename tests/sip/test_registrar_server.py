@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
+
 from okc.credentials import HA1Algorithm, digest_ha1
 from okc.sip import DigestClient, PhoneRegistered, PhoneUnregistered, parse_message
+from okc.sip.agent import AgentError, UserAgent
 from okc.sip.message import Response, response_to
 from okc.sip.outbound import OutboundRegistration, PeerDown, PeerUp, RegistrationEvent, TrunkRegistered
 from okc.sip.registrar import Account, Registrar, RegistrarSettings, UnregisterReason
@@ -145,3 +148,42 @@ def test_a_strangers_invite_is_challenged_on_the_wire() -> None:
     options_status, failed = asyncio.run(scenario())
     assert options_status == 200
     assert failed.status == 407
+
+
+def test_a_watched_trunk_is_reported_up_then_down() -> None:
+    async def scenario() -> list[ServerEvent]:
+        server = await _server(keepalive_interval=0.1)
+        trunk = await UserAgent.start()
+        events: list[ServerEvent] = []
+        server.on_event(events.append)
+        try:
+            server.watch(
+                "provider",
+                SipUri(trunk.local[0], None, None, trunk.local[1]),
+                Target(TransportKind.UDP, *trunk.local),
+            )
+            async with asyncio.timeout(5.0):
+                while not any(isinstance(e, PeerUp) for e in events):
+                    await asyncio.sleep(0.02)
+                await trunk.close()
+                while not any(isinstance(e, PeerDown) for e in events):
+                    await asyncio.sleep(0.02)
+            server.unwatch("provider")
+        finally:
+            await trunk.close()
+            await server.close()
+        return events
+
+    assert asyncio.run(scenario()) == [PeerUp("provider"), PeerDown("provider", 2)]
+
+
+def test_watch_needs_a_keepalive() -> None:
+    async def scenario() -> None:
+        server = await _server()
+        try:
+            with pytest.raises(AgentError):
+                server.watch("provider", SipUri("127.0.0.1"), Target(TransportKind.UDP, "127.0.0.1", 5060))
+        finally:
+            await server.close()
+
+    asyncio.run(scenario())

@@ -143,6 +143,18 @@ class RegistrarServer:
         self._timer_at = deadline
         self._timer = None if deadline is None else self._loop.call_at(deadline, self._fire)
 
+    def watch(self, name: str, uri: SipUri, target: Target) -> None:
+        """Probe a trunk (or any peer) too: OPTIONS `uri` at `target` (ServerLocator finds it)."""
+        if self.keepalive is None:
+            raise AgentError("this server was started without keepalive_interval")
+        self.keepalive.add(name, uri, target, self._loop.time())
+        self._pump()
+
+    def unwatch(self, name: str) -> None:
+        """Stop probing a peer added with `watch`."""
+        if self.keepalive is not None:
+            self.keepalive.remove(name)
+
     def _track(self, events: list[ServerEvent], now: float) -> None:
         """Probe each registered contact at the address it registered from; stop when it goes."""
         assert self.keepalive is not None
