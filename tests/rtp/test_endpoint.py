@@ -129,6 +129,19 @@ def test_latched_session_ignores_strangers_until_told_to_relatch() -> None:
     assert session.counters.latches == 2
 
 
+def test_after_relatch_the_same_stream_from_a_new_address_is_latched_at_once() -> None:
+    session = RtpSession(PEER)
+    for n in range(3):
+        session.receive_rtp(rtp(n, 160 * n, 1), NAT, 0.02 * n)
+    session.relatch()  # e.g. a re-INVITE: the phone moved to another network, its stream goes on
+    moved = ("203.0.113.9", 7000)
+    (packet,) = session.receive_rtp(rtp(3, 480, 1), moved, 0.06)
+    assert packet.event is SequenceEvent.ACCEPTED
+    assert session.remote_rtp == moved
+    assert session.receive_rtp(rtp(4, 640, 1), NAT, 0.08) == ()  # the old address is a stranger now
+    assert session.counters.latches == 2
+
+
 def test_a_single_stray_packet_neither_latches_nor_plays() -> None:
     session = RtpSession(PEER)
     stranger = ("203.0.113.66", 4444)

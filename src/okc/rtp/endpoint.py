@@ -322,6 +322,7 @@ class RtpSession:
             return ()
         if event is SequenceEvent.LATE:
             counters.late += 1
+        self._latch(source)  # after relatch(), the believed source's next packet says where it is now
         counters.rtp_packets += 1
         counters.rtp_bytes += len(data)
         return (received,)
@@ -330,10 +331,7 @@ class RtpSession:
         """A source passed probation (or restarted): latch it, count from here, hand out what was held."""
         counters = self.counters
         counters.source_changes += 1
-        if self._symmetric and not self._latched_rtp:
-            self._latched_rtp = True
-            counters.latches += 1
-            self._remote_rtp = received.source
+        self._latch(received.source)
         packet = received.packet
         stats.on_packet(
             SequenceUpdate(SequenceEvent.NEW_SOURCE, packet.ssrc, received.extended),
@@ -355,6 +353,12 @@ class RtpSession:
         counters.rtp_packets += len(out)
         counters.rtp_bytes += sum(len(item.data) for item in out)
         return out
+
+    def _latch(self, source: Address) -> None:
+        if self._symmetric and not self._latched_rtp:
+            self._latched_rtp = True
+            self.counters.latches += 1
+            self._remote_rtp = source
 
     def receive_rtcp(self, data: bytes, source: Address, now: float) -> RtcpReceived | None:
         """A datagram on the RTCP port: the compound packet if it is valid RTCP from the peer.
