@@ -29,6 +29,7 @@ from okc.sip.registrar_server import RegistrarServer, ServerEvent
 from okc.sip.resolver import Target, TransportKind
 from okc.sip.sdp import LocalMedia, answer
 from okc.sip.security import AuthBan, BanSettings, RequestGate
+from okc.sip.transport import TransportOptions
 from okc.sip.ua_events import CallEnded, CallEstablished, IncomingCall, UaEvent
 from tests.conftest import require_program
 
@@ -56,8 +57,8 @@ class Server:
 
 
 @asynccontextmanager
-async def okc_server() -> AsyncIterator[Server]:
-    """A RegistrarServer on loopback UDP whose agent answers every call with G.711."""
+async def okc_server(kind: str = "udp") -> AsyncIterator[Server]:
+    """A RegistrarServer on loopback (UDP or TCP) whose agent answers every call with G.711."""
     rng = random.Random(11)
     account = Account(
         "alice",
@@ -67,7 +68,8 @@ async def okc_server() -> AsyncIterator[Server]:
     )
     registrar = Registrar(REALM, [account], rng.randbytes(32), rng)  # MD5 challenges: all SIPp 3.6 knows
     gate = RequestGate(registrar.proxy_digest(rng.randbytes(32)), ban=AuthBan(BanSettings(max_failures=5)))
-    server = await RegistrarServer.start(registrar, gate, rng=rng)
+    options = TransportOptions(kind=kind, tcp_fallback=False)
+    server = await RegistrarServer.start(registrar, gate, rng=rng, options=options)
     state = Server(server)
 
     def on_call(event: UaEvent) -> None:
@@ -85,7 +87,7 @@ async def okc_server() -> AsyncIterator[Server]:
 
 
 async def run_sipp(
-    scenario: str, port: int, password: str, tmp_path: Path, calls: int = 1
+    scenario: str, port: int, password: str, tmp_path: Path, *, calls: int = 1, transport: str = "u1"
 ) -> tuple[int, str]:
     """Run a SIPp scenario against 127.0.0.1:port; its exit status and its error log."""
     sipp = require_program("sipp")
@@ -108,6 +110,8 @@ async def run_sipp(
         "-p",
         "0",
         "-nostdin",
+        "-t",
+        transport,
         "-trace_err",
         "-error_file",
         str(tmp_path / "errors.log"),
@@ -123,10 +127,13 @@ async def run_sipp(
     return status, errors.read_text(errors="replace") if errors.exists() else ""
 
 
-def test_sipp_registers_with_md5_digest_and_unregisters(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("kind", "sipp_transport"), [("udp", "u1"), ("tcp", "t1")])
+def test_sipp_registers_and_unregisters(tmp_path: Path, kind: str, sipp_transport: str) -> None:
     async def scenario() -> Server:
-        async with okc_server() as server:
-            status, errors = await run_sipp("register_auth.xml", server.port, "wonder", tmp_path, calls=3)
+        async with okc_server(kind) as server:
+            status, errors = await run_sipp(
+                "register_auth.xml", server.port, "wonder", tmp_path, calls=3, transport=sipp_transport
+            )
             assert status == 0, errors
             return server
 
