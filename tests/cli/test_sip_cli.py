@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from okc.cli.main import cli
 from okc.cli.sip import parse_hostport
+
 from okc.rtp.endpoint import PortAllocator, RtpEndpoint, RtpReceived
 from okc.rtp.g711 import alaw_decode_array
 from okc.sip.agent import UserAgent
@@ -71,9 +71,8 @@ def test_options_against_the_answerer_and_a_silent_port(answerer: tuple[subproce
     result = CliRunner().invoke(cli, ["sip", "options", f"sip:probe@127.0.0.1:{port}", "--count", "2"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert len(lines) == 2 and all(
-        line.startswith("SIP/2.0 200 OK") and line.endswith(" ms") for line in lines
-    )
+    assert len(lines) == 2
+    assert all(line.startswith("SIP/2.0 200 OK") and line.endswith(" ms") for line in lines)
     silent = CliRunner().invoke(cli, ["sip", "options", "sip:probe@127.0.0.1:9", "--timeout", "0.3"])
     assert silent.exit_code == 1
     assert "no answer" in silent.output or "transaction failed" in silent.output
@@ -98,7 +97,8 @@ def test_answer_plays_a_425_hz_tone_and_ends_when_the_caller_hangs_up(
             offer = make_offer(LocalMedia("127.0.0.1", endpoint.local_rtp[1], 7))
             ref = await agent.call(f"sip:test@127.0.0.1:{port}", sdp=offer)
             answered = await agent.next_event(CallAnswered, call=ref)
-            assert isinstance(answered, CallAnswered) and answered.sdp is not None
+            assert isinstance(answered, CallAnswered)
+            assert answered.sdp is not None
             assert answered.sdp.media[0].codecs[0].name == "PCMA"
             for _ in range(100):
                 if len(payloads) >= 25:

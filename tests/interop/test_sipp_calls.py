@@ -105,8 +105,8 @@ def test_sipp_uas_answers_okc_user_agent_calls(tmp_path: Path) -> None:
     calls = 200
     port = _free_port()
     uas = subprocess.Popen(
-        [sipp, "-sn", "uas", "-m", str(calls), "-i", "127.0.0.1", "-p", str(port), "-trace_stat", "-trace_err",
-         "-fd", "1", "-timeout", "50s", "-timeout_error", "-nostdin", "-bg"],
+        [sipp, "-sn", "uas", "-m", str(calls), "-i", "127.0.0.1", "-p", str(port),
+         "-trace_stat", "-trace_err", "-fd", "1", "-timeout", "50s", "-timeout_error", "-nostdin", "-bg"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     uas.communicate(timeout=10)  # -bg: the foreground process exits once SIPp listens

@@ -41,11 +41,13 @@ async def _whole_call(alice: UserAgent, bob: UserAgent) -> None:
     host, port = bob.local
     ref = await alice.call(f"sip:bob@{host}:{port}", sdp=make_offer(LocalMedia(host, 40000, 1)))
     incoming = await bob.next_event(IncomingCall)
-    assert isinstance(incoming, IncomingCall) and incoming.offer is not None
+    assert isinstance(incoming, IncomingCall)
+    assert incoming.offer is not None
     bob.ring(incoming.call)
     bob.answer(incoming.call, answer(incoming.offer, LocalMedia(host, 41000, 2)))
     answered = await alice.next_event(CallAnswered, call=ref)
-    assert isinstance(answered, CallAnswered) and answered.sdp is not None
+    assert isinstance(answered, CallAnswered)
+    assert answered.sdp is not None
     await bob.next_event(CallEstablished, call=incoming.call)
 
     alice.send_dtmf(ref, "7")
@@ -58,7 +60,8 @@ async def _whole_call(alice: UserAgent, bob: UserAgent) -> None:
 
     bob.transfer(incoming.call, f"sip:carol@{host}:5999")
     requested = await alice.next_event(TransferRequested)
-    assert isinstance(requested, TransferRequested) and requested.refer_to.target.user == "carol"
+    assert isinstance(requested, TransferRequested)
+    assert requested.refer_to.target.user == "carol"
     assert await bob.next_event(TransferStatus) == TransferStatus(incoming.call, 202, False)
     alice.notify_transfer(ref, 200)
     assert await bob.next_event(TransferStatus) == TransferStatus(incoming.call, 200, True)
@@ -75,7 +78,8 @@ def test_two_agents_call_each_other(kind: str) -> None:
         try:
             await _whole_call(alice, bob)
             if kind == "tcp":
-                assert alice.transport.connections == 1 and bob.transport.connections == 1  # reused
+                assert alice.transport.connections == 1
+                assert bob.transport.connections == 1
         finally:
             await alice.close()
             await bob.close()
@@ -120,7 +124,9 @@ def test_options_rejection_and_unreachable_peer() -> None:
         try:
             host, port = bob.local
             result = await alice.options(f"sip:bob@{host}:{port}")
-            assert result.status == 200 and result.response is not None and result.rtt >= 0
+            assert result.status == 200
+            assert result.response is not None
+            assert result.rtt >= 0
             assert isinstance(await bob.next_event(OptionsReceived), OptionsReceived)
             ref = await alice.call(f"sip:bob@{host}:{port}")
             incoming = await bob.next_event(IncomingCall)

@@ -61,21 +61,27 @@ def connected() -> tuple[Net, IncomingCall]:
 def test_call_rings_answers_and_ends_with_bye() -> None:
     net, incoming = connected()
     (ref,) = net.a.calls()
-    assert incoming.offer is not None and incoming.caller.uri.user == "alice"  # type: ignore[union-attr]
+    assert incoming.offer is not None
+    assert str(incoming.caller.uri) == "sip:alice@127.0.0.1:5070"
     ringing = net.of(net.got_a, CallRinging)
-    assert [r.status for r in ringing] == [180]  # type: ignore[attr-defined]
+    assert [r.status for r in ringing] == [180]
     answered = net.of(net.got_a, CallAnswered)
-    assert answered and answered[0].sdp is not None  # type: ignore[attr-defined]
-    assert net.of(net.got_a, CallEstablished) and net.of(net.got_b, CallEstablished)
+    assert answered
+    assert answered[0].sdp is not None
+    assert net.of(net.got_a, CallEstablished)
+    assert net.of(net.got_b, CallEstablished)
     net.a.hangup(ref, net.now)
     net.pump()
     assert net.got_a[-1] == CallEnded(ref, EndReason.LOCAL_BYE)
     assert net.got_b[-1] == CallEnded(incoming.call, EndReason.REMOTE_BYE)
     assert _statuses(net, B, "BYE") == [200]
     net.run_until(net.now + 64 * T1 + 10)
-    assert not net.a.calls() and not net.b.calls()
-    assert len(net.a.layer) == 0 and len(net.b.layer) == 0
-    assert net.a.get_timer() is None and net.b.get_timer() is None
+    assert not net.a.calls()
+    assert not net.b.calls()
+    assert len(net.a.layer) == 0
+    assert len(net.b.layer) == 0
+    assert net.a.get_timer() is None
+    assert net.b.get_timer() is None
 
 
 def test_trying_is_sent_by_the_transaction_when_the_answer_is_slow() -> None:
@@ -104,7 +110,8 @@ def test_lost_acks_make_the_2xx_retransmit_and_each_is_acked_again() -> None:
     net.run_until(10.0)
     # 2xx at 0, T1, 3*T1 (T1 doubling); the third ACK gets through
     assert _statuses(net, B, "INVITE").count(200) == 3
-    assert len(net.sent_by(A, "ACK")) == 1 and lost["n"] == 2
+    assert len(net.sent_by(A, "ACK")) == 1
+    assert lost["n"] == 2
     assert net.of(net.got_b, CallEstablished)
     assert net.b.get_timer() is None or net.b.get_timer() > 10.0  # type: ignore[operator]
 
@@ -122,7 +129,8 @@ def test_no_ack_in_64_t1_ends_the_call_with_bye() -> None:
     assert CallEnded(incoming.call, EndReason.NO_ACK, 408) in net.got_b
     assert CallEnded(ref, EndReason.REMOTE_BYE) in net.got_a
     net.run_until(200)
-    assert not net.b.calls() and len(net.b.layer) == 0
+    assert not net.b.calls()
+    assert len(net.b.layer) == 0
 
 
 def test_cancel_ends_the_ringing_call_with_487() -> None:
@@ -161,7 +169,8 @@ def test_2xx_arriving_after_cancel_is_acked_and_byed() -> None:
     incoming = _incoming(net)
     net.b.answer(incoming.call, sdp(41000), net.now)  # answer crosses our (unsent) CANCEL
     net.pump()
-    assert len(net.sent_by(A, "ACK")) == 1 and len(net.sent_by(A, "BYE")) == 1
+    assert len(net.sent_by(A, "ACK")) == 1
+    assert len(net.sent_by(A, "BYE")) == 1
     assert net.got_a[-1] == CallEnded(ref, EndReason.CANCELLED, 200)
     assert net.got_b[-2:] == [CallEstablished(incoming.call), CallEnded(incoming.call, EndReason.REMOTE_BYE)]
 
@@ -208,10 +217,10 @@ def test_requests_to_unknown_dialogs_get_481() -> None:
     invite = parse_message(net.sent_by(A, "INVITE")[0])
     assert isinstance(invite, Request)
     bye = (
-        f"BYE sip:bob@127.0.0.1:5080 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKx1\r\n"
-        f"From: <sip:alice@x>;tag=zz\r\nTo: <sip:bob@x>;tag=nope\r\nCall-ID: other@x\r\nCSeq: 5 BYE\r\n"
-        f"Content-Length: 0\r\n\r\n"
-    ).encode()
+        b"BYE sip:bob@127.0.0.1:5080 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKx1\r\n"
+        b"From: <sip:alice@x>;tag=zz\r\nTo: <sip:bob@x>;tag=nope\r\nCall-ID: other@x\r\nCSeq: 5 BYE\r\n"
+        b"Content-Length: 0\r\n\r\n"
+    )
     net.b.receive(bye, A, net.now)
     ((data, _),) = net.b.datagrams()
     assert data.startswith(b"SIP/2.0 481")
@@ -221,7 +230,8 @@ def test_bye_outside_a_dialog_and_cancel_matching_nothing_get_481() -> None:
     net = Net()
     for method in ("BYE", "CANCEL"):
         raw = (
-            f"{method} sip:bob@127.0.0.1:5080 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK{method}\r\n"
+            f"{method} sip:bob@127.0.0.1:5080 SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK{method}\r\n"
             f"From: <sip:alice@x>;tag=zz\r\nTo: <sip:bob@x>\r\nCall-ID: c@x\r\nCSeq: 5 {method}\r\n"
             "Content-Length: 0\r\n\r\n"
         ).encode()
@@ -233,10 +243,12 @@ def test_bye_outside_a_dialog_and_cancel_matching_nothing_get_481() -> None:
 def test_garbage_is_dropped_and_a_bad_request_answered_400() -> None:
     net = Net()
     net.b.receive(b"\x00\xffnot sip at all", A, 0.0)
-    assert net.b.datagrams() == [] and isinstance(net.b.events()[0], MessageDropped)
+    assert net.b.datagrams() == []
+    assert isinstance(net.b.events()[0], MessageDropped)
     raw = (
         b"INVITE sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKbad\r\n"
-        b"From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: bad@x\r\nCSeq: 1 INVITE\r\nMax-Forwards: many\r\n"
+        b"From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: bad@x\r\nCSeq: 1 INVITE\r\n"
+        b"Max-Forwards: many\r\n"
         b"Contact: <sip:a@127.0.0.1>\r\nContent-Length: 0\r\n\r\n"
     )
     net.b.receive(raw, A, 0.0)
@@ -253,8 +265,10 @@ def test_unparseable_sdp_offer_is_refused_488() -> None:
     raw = raw.replace(b"Content-Length: 0\r\n\r\n", f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
     net.b.receive(raw, A, 0.0)
     ((data, _),) = net.b.datagrams()
-    assert data.startswith(b"SIP/2.0 488") and b"Warning:" in data
-    assert not net.b.calls() and not net.b.events()
+    assert data.startswith(b"SIP/2.0 488")
+    assert b"Warning:" in data
+    assert not net.b.calls()
+    assert not net.b.events()
 
 
 def test_options_are_answered_and_other_methods_left_to_the_owner() -> None:
@@ -263,16 +277,21 @@ def test_options_are_answered_and_other_methods_left_to_the_owner() -> None:
     net.pump()
     assert isinstance(net.got_b[0], OptionsReceived)
     response = net.got_a[0]
-    assert isinstance(response, ResponseToRequest) and response.key == key and response.response.status == 200
+    assert isinstance(response, ResponseToRequest)
+    assert response.key == key
+    assert response.response.status == 200
     assert "INVITE" in (response.response.headers.get("Allow") or "")
     key = net.a.request("MESSAGE", "sip:bob@127.0.0.1:5080", B, net.now)
     net.pump()
     pending = net.got_b[-1]
-    assert isinstance(pending, OutOfDialogRequest) and pending.request.method == "MESSAGE"
+    assert isinstance(pending, OutOfDialogRequest)
+    assert pending.request.method == "MESSAGE"
     net.b.respond(pending.key, 202, net.now)
     net.pump()
-    assert net.got_a[-1] == ResponseToRequest(key, net.got_a[-1].response)  # type: ignore[union-attr]
-    assert net.got_a[-1].response.status == 202  # type: ignore[union-attr]
+    last = net.got_a[-1]
+    assert isinstance(last, ResponseToRequest)
+    assert last.key == key
+    assert last.response.status == 202
 
 
 def test_request_timeout_is_reported() -> None:

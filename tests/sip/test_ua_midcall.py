@@ -59,7 +59,8 @@ def test_hold_and_unhold_by_reinvite() -> None:
     offer = [e for e in net.got_b if isinstance(e, MediaUpdated)][-1].sdp
     assert b"a=sendonly" in bytes(offer)
     answer = _responses(net, B, "INVITE")[-1]
-    assert b"a=recvonly" in answer.body and b"o=okc 41000 2 " in answer.body
+    assert b"a=recvonly" in answer.body
+    assert b"o=okc 41000 2 " in answer.body
     net.a.unhold(ref, net.now)
     net.pump()
     assert CallResumed(incoming.call, True) in net.got_b
@@ -142,7 +143,8 @@ def test_reliable_provisional_is_pracked_and_stops_retransmitting() -> None:
     assert [r.status for r in _responses(net, B, "PRACK")] == [200]
     net.run_until(3.0)
     ringing = [r for r in _responses(net, B, "INVITE") if r.status == 180]
-    assert len(ringing) == 1 and ringing[0].headers.get("RSeq") is not None
+    assert len(ringing) == 1
+    assert ringing[0].headers.get("RSeq") is not None
     net.b.answer(incoming.call, sdp(41000), net.now)
     net.pump()
     assert [e for e in net.got_a if isinstance(e, CallAnswered)]
@@ -166,7 +168,8 @@ def test_session_timer_refreshes_keep_the_call_and_missing_ones_end_it() -> None
     _, incoming = _connect(net)
     (ref,) = net.a.calls()
     ok = _responses(net, B, "INVITE")[-1]
-    assert ok.headers.get("Session-Expires") == "90;refresher=uac" and "timer" in ok.require
+    assert ok.headers.get("Session-Expires") == "90;refresher=uac"
+    assert "timer" in ok.require
     net.run_until(200.0)
     assert net.a.call_state(ref) is CallState.ESTABLISHED
     assert len(net.sent_by(A, "INVITE")) >= 4  # the first and a refresh every 45 s
@@ -183,7 +186,8 @@ def test_too_small_session_interval_is_refused_422() -> None:
     ref = net.a.invite("sip:bob@127.0.0.1:5080", B, net.now, sdp=sdp())
     net.pump()
     refusal = _responses(net, B, "INVITE")[-1]
-    assert refusal.status == 422 and refusal.headers.get("Min-SE") == "90"
+    assert refusal.status == 422
+    assert refusal.headers.get("Min-SE") == "90"
     assert net.a.call_state(ref) is CallState.ENDED
 
 
@@ -204,7 +208,8 @@ def test_digest_challenge_is_answered_once() -> None:
     assert [r.status for r in _responses(net, B, "INVITE")] == [401, 200]
     assert net.a.call_state(ref) is CallState.ESTABLISHED  # type: ignore[arg-type]
     ack = [parse_message(d) for d in net.sent_by(A, "ACK")][-1]
-    assert isinstance(ack, Request) and ack.headers.get("Authorization") is not None
+    assert isinstance(ack, Request)
+    assert ack.headers.get("Authorization") is not None
     wrong = UserAgentCore(A, rng=random.Random(5), credentials=DigestClient("alice", "bad", random.Random(8)))
     net = Net(a=wrong, b=UserAgentCore(B, rng=random.Random(6), request_filter=gate))
     ref = net.a.invite("sip:bob@127.0.0.1:5080", B, net.now, sdp=sdp())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import TypeVar
 
 from okc.sip.layer import Address
 from okc.sip.sdp import LocalMedia, SessionDescription, make_offer
@@ -12,6 +13,7 @@ from okc.sip.ua_events import UaEvent
 
 A: Address = ("127.0.0.1", 5070)
 B: Address = ("127.0.0.1", 5080)
+E = TypeVar("E")
 
 
 def sdp(port: int = 40000) -> SessionDescription:
@@ -67,6 +69,6 @@ class Net:
         """Delivered datagrams from `who` whose first line starts with `start`."""
         return [d for src, d in self.wire if src == who and d.startswith(start.encode())]
 
-    def of(self, events: list[UaEvent], kind: type) -> list[UaEvent]:
+    def of(self, events: list[UaEvent], kind: type[E]) -> list[E]:
         """The events of one type."""
         return [e for e in events if isinstance(e, kind)]
