@@ -75,7 +75,8 @@ def _uac(sipp: str, folder: Path, port: int, rate: int, calls: int, *, hold_ms: 
     limit = max(calls, 100)
     run = subprocess.run(
         [*_pin(0), sipp, "-sn", "uac", "-r", str(rate), "-m", str(calls), "-l", str(limit),
-         "-d", str(hold_ms), "-i", "127.0.0.1", "-p", str(_free_port()), "-trace_stat", "-fd", "1", "-nostdin",
+         "-d", str(hold_ms), "-i", "127.0.0.1", "-p", str(_free_port()), "-trace_stat", "-fd", "1",
+         "-nostdin",
          "-timeout", f"{int(calls / rate + hold_ms / 1000 + 15)}s", "-timeout_error",
          f"127.0.0.1:{port}"],
         cwd=folder, capture_output=True, text=True, check=False,
