@@ -21,10 +21,19 @@ PhoneUnregistered), registration toward providers and OPTIONS keep-alive (`Outbo
 PeerDown), the toll-fraud gate and authentication ban (`RequestGate`, `AuthBan`, okc.sip.security) and
 RFC 3263 server location (`ServerLocator`, okc.sip.resolver); `RegistrarServer` puts the registrar and
 the gate on the wire as a UserAgent's request filter (okc.sip.registrar_server).
+
+The user agent: `UserAgentCore` (okc.sip.ua, sans-I/O: dialogs joined to transactions, ACK/2xx
+retransmission, CANCEL, glare, PRACK, session timers, REFER), its asyncio transports (`SipTransport`,
+`TransportOptions`: UDP, TCP, TLS, okc.sip.transport) and the API that drives both (`UserAgent`,
+`AgentSettings`, okc.sip.agent). Calls are named by `CallRef`; call events (okc.sip.ua_events): IncomingCall,
+CallRinging, CallAnswered, CallEstablished, CallFailed, CallEnded (`EndReason`), CallHeld, CallResumed,
+MediaUpdated, CallUpdateFailed, DtmfReceived, TransferRequested, TransferStatus; outside calls:
+OptionsReceived, OutOfDialogRequest, ResponseToRequest, RequestFailed, MessageDropped.
 """
 
 from __future__ import annotations
 
+from okc.sip.agent import AgentSettings, UserAgent
 from okc.sip.auth import (
     AuthAccepted,
     AuthChallenged,
@@ -74,6 +83,9 @@ from okc.sip.security import AuthBan, RequestGate
 from okc.sip.session_timer import SessionExpires, SessionTimer
 from okc.sip.timers import Timer, TimerConfig
 from okc.sip.transaction import Kind, State, Transaction
+from okc.sip.transport import SipTransport, TransportOptions
+from okc.sip.ua import CallState, UserAgentCore
+from okc.sip.ua_events import CallRef, EndReason, UaEvent
 from okc.sip.uri import AbsoluteUri, Params, SipUri, TelUri, Uri, parse_uri, unescape
 from okc.sip.validate import DEFAULT_ACCEPTED_TYPES, validate_request, validate_response
 
@@ -82,12 +94,15 @@ __all__ = [
     "DEFAULT_ACCEPTED_TYPES",
     "AbsoluteUri",
     "Address",
+    "AgentSettings",
     "AuthAccepted",
     "AuthBan",
     "AuthChallenged",
     "AuthError",
     "AuthFailed",
     "CSeq",
+    "CallRef",
+    "CallState",
     "ContentType",
     "Datagram",
     "Dialog",
@@ -100,6 +115,7 @@ __all__ = [
     "DigestCredentials",
     "DigestServer",
     "Direction",
+    "EndReason",
     "Headers",
     "KeepAlive",
     "Kind",
@@ -132,6 +148,7 @@ __all__ = [
     "SipError",
     "SipParseError",
     "SipStateError",
+    "SipTransport",
     "SipUri",
     "State",
     "StrayResponse",
@@ -145,11 +162,15 @@ __all__ = [
     "TransactionTerminated",
     "TransactionTimedOut",
     "TransportFailed",
+    "TransportOptions",
     "TrunkRegistered",
     "TrunkRegistrationFailed",
     "TrunkUnregistered",
     "TxEvent",
+    "UaEvent",
     "Uri",
+    "UserAgent",
+    "UserAgentCore",
     "Via",
     "answer",
     "caller_id",
