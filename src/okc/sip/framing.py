@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from okc.sip.errors import SipParseError
 from okc.sip.message import Request, Response, parse_message
 
@@ -51,19 +53,35 @@ class StreamFramer:
             if len(buf) > _MAX_HEAD:
                 raise SipParseError("header block too long", None)
             return None
-        length = _content_length(bytes(buf[:end]))
-        total = end + 4 + length
+        found = _length_of(bytes(buf[:end]))
+        total = end + 4 + (found or 0)
         if len(buf) < total:
             return None
         data = bytes(buf[:total])
         del buf[:total]
-        if length == 0 and not _has_length(data[:end]):
+        if found is None:
             data = data[:end] + b"\r\nContent-Length: 0\r\n\r\n"
         return parse_message(data)
 
 
-def _has_length(head: bytes) -> bool:
-    return _content_length_line(head) is not None
+#: The usual Content-Length line (long or compact name, any case); odd spellings go line by line.
+_LENGTH_RE = re.compile(
+    rb"\r\n[ \t]*(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*(?=\r\n|\Z)", re.IGNORECASE
+)
+
+
+def _length_of(head: bytes) -> int | None:
+    """The Content-Length of a header block, None when it has none; SipParseError when it is invalid."""
+    m = _LENGTH_RE.search(head)
+    value = m.group(1) if m is not None else b""
+    if not value:
+        found = _content_length_line(head)
+        if found is None:
+            return None
+        value = found
+    if not value.isdigit() or len(value) > 10 or int(value) > _MAX_BODY:
+        raise SipParseError(f"invalid Content-Length {value!r} on a stream", None)
+    return int(value)
 
 
 def _content_length_line(head: bytes) -> bytes | None:
@@ -72,12 +90,3 @@ def _content_length_line(head: bytes) -> bytes | None:
         if colon and name.strip().lower() in (b"content-length", b"l"):
             return value.strip()
     return None
-
-
-def _content_length(head: bytes) -> int:
-    value = _content_length_line(head)
-    if value is None:
-        return 0
-    if not value.isdigit() or len(value) > 10 or int(value) > _MAX_BODY:
-        raise SipParseError(f"invalid Content-Length {value!r} on a stream", None)
-    return int(value)
