@@ -8,6 +8,7 @@ from okc.sip import (
     CSeq,
     NameAddr,
     Request,
+    Response,
     SipParseError,
     SipUri,
     Via,
@@ -112,3 +113,19 @@ def test_uri_edges_decided_by_the_general_parser(text: str, ok: bool) -> None:
     else:
         with pytest.raises(SipParseError):
             parse_uri(text)
+
+
+def test_parsed_response_equals_constructed_one() -> None:
+    head = b"Via: SIP/2.0/UDP pc.example.com;branch=z9hG4bK1\r\nCall-ID: x\r\nContent-Length: 0\r\n\r\n"
+    msg = parse_message(b"SIP/2.0 180 Ringing\r\n" + head)
+    assert msg == Response(180, "Ringing", msg.headers)
+    assert parse_message(b"SIP/2.0 200 \r\n" + head) == Response(200, "", msg.headers)
+    for bad in (
+        b"SIP/2.0 099 Low\r\n",
+        b"SIP/2.0 700 High\r\n",
+        b"SIP/2.0 200 O\rK\r\n",
+        b"SIP/3 200 OK\r\n",
+    ):
+        with pytest.raises(SipParseError) as info:
+            parse_message(bad + head)
+        assert info.value.status is None

@@ -321,9 +321,12 @@ class Response(_Accessors):
 Message = Request | Response
 
 _new = object.__new__
-# Slot setters: parse_message builds a Request from parts it has checked without a second validation.
+# Slot setters: parse_message builds a message from parts it has checked without a second validation.
 _REQ_METHOD, _REQ_URI, _REQ_HEADERS, _REQ_BODY, _REQ_VERSION, _REQ_CACHE = (
     Request.__dict__[n].__set__ for n in ("method", "uri", "headers", "body", "version", "_cache")
+)
+_RESP_STATUS, _RESP_REASON, _RESP_HEADERS, _RESP_BODY, _RESP_VERSION, _RESP_CACHE = (
+    Response.__dict__[n].__set__ for n in ("status", "reason", "headers", "body", "version", "_cache")
 )
 
 _COPIED = ("via", "from", "to", "call-id", "cseq")
@@ -498,8 +501,19 @@ def parse_message(data: bytes) -> Request | Response:
             body = data[body_start : body_start + length]
         headers = Headers._trusted(tuple(fields), index)
         if is_response:
-            _check_version(a, None)
-            return Response(int(b), c, headers, body, a)
+            if a != "SIP/2.0":
+                _check_version(a, None)
+            status = int(b)
+            if not 100 <= status <= 699 or "\r" in c or "\n" in c:
+                return Response(status, c, headers, body, a)  # raises the constructor's error
+            response: Response = _new(Response)
+            _RESP_STATUS(response, status)
+            _RESP_REASON(response, c)
+            _RESP_HEADERS(response, headers)
+            _RESP_BODY(response, body)
+            _RESP_VERSION(response, a)
+            _RESP_CACHE(response, {})
+            return response
         if c != "SIP/2.0":
             _check_version(c, 400)
         uri = parse_uri(b)
