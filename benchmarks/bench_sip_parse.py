@@ -1,7 +1,12 @@
 """Parse-and-access throughput of a typical INVITE: okc.sip beside pyVoIP's SIPMessage and sippy's SipRequest.
 
 Each contender parses the same datagram and reads the top Via branch, From tag, To URI, Call-ID, CSeq,
-Contact URI and body, in the same run on the same machine.
+Contact URI and body, in the same run on the same machine. Rates are CPU time of this process, best of
+short rounds that alternate between contenders, because the host is shared with other work.
+
+Where the time goes (okc, per message, best CPU rounds on the shared 2-core host): splitting and indexing
+the 13 header lines about 5.5 us, the rest of parse_message (start line, Request-URI, Content-Length)
+about 4 us, each typed header 1-3 us (one regex match plus building the frozen value objects).
 """
 
 from __future__ import annotations
