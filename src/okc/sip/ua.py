@@ -23,6 +23,8 @@ per-call record.
 
 from __future__ import annotations
 
+import heapq
+
 from okc.sip.dialog import (
     ByeReceived,
     Dialog,
@@ -112,10 +114,11 @@ class UserAgentCore(ClientResponses):
         """Fire every transaction and call timer due at now."""
         self.layer.handle_timer(now)
         self._process(now)
-        for call in list(self._timed.values()):
-            deadline = call.deadline()
-            if deadline is not None and deadline <= now and call.state is not CallState.ENDED:
-                self._call_timers(call, now)
+        while (top := self._next_call()) is not None and top[0] <= now:
+            heapq.heappop(self._call_deadlines)
+            call = top[1]
+            self._call_timers(call, now)
+            self._schedule(call)
         self._process(now)
 
     def transport_error(self, key: TransactionKey, now: float) -> None:
@@ -268,7 +271,7 @@ class UserAgentCore(ClientResponses):
         sends = [response]
         if call.prov is not None:
             sends = call.prov.send(response, now)
-            self._timed[ref] = call
+            self._schedule(call)
         for item in sends:
             self._send_response(item, now)
 
@@ -280,7 +283,7 @@ class UserAgentCore(ClientResponses):
         if wanted is not None:
             extra += (("Session-Expires", str(wanted)), ("Require", "timer"))
             call.session = SessionTimer(wanted, we_refresh=wanted.refresher is Refresher.UAS, now=now)
-            self._timed[ref] = call
+            self._schedule(call)
         if call.prov is not None:
             call.prov.final_sent()
             call.prov = None
@@ -425,7 +428,7 @@ class UserAgentCore(ClientResponses):
         call.requested_session = requested
         if "100rel" in request.require:
             call.prov = ReliableProvisionals(self._rng.randrange(1, 2**31), self.timers)
-            self._timed[ref] = call
+            self._schedule(call)
         self._calls[ref] = call
         self._server_invites[key] = call
         self._emit(IncomingCall(ref, request, source, offer))
@@ -478,6 +481,7 @@ class UserAgentCore(ClientResponses):
                 now, SessionExpires(wanted.interval, wanted.refresher or call.session.expires.refresher)
             )
             extra += (("Session-Expires", str(call.session.expires)), ("Require", "timer"))
+            self._schedule(call)
         if offer is not None:
             if answer is None or not offer.media:
                 self._respond(request, 488, now)
@@ -509,6 +513,7 @@ class UserAgentCore(ClientResponses):
             matched = False
             if call.prov is not None:
                 matched, due = call.prov.receive_prack(request, now)
+                self._schedule(call)
                 for item in due:
                     self._send_response(item, now)
             self._respond(request, 200 if matched else 481, now)

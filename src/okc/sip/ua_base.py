@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import random
 from collections.abc import Callable
 
@@ -82,7 +84,10 @@ class UserAgentBase:
         params = Params() if self.transport == "UDP" else Params((("transport", self.transport.lower()),))
         self.contact = NameAddr(SipUri(local[0], user, None, local[1], params))
         self._calls: dict[CallRef, CallRecord] = {}
-        self._timed: dict[CallRef, CallRecord] = {}  # calls that may have a timer armed (checked lazily)
+        # (deadline, n, call) of calls with a timer; an entry whose call's deadline has since moved is
+        # re-pushed (or dropped) when it surfaces, so timers cost O(log n) however many calls wait
+        self._call_deadlines: list[tuple[float, int, CallRecord]] = []
+        self._order = itertools.count()
         self._server_invites: dict[TransactionKey, CallRecord] = {}
         self._client: dict[TransactionKey, PendingRequest] = {}
         self._ood_auth: set[TransactionKey] = set()
@@ -97,15 +102,30 @@ class UserAgentBase:
         """Take every (data, address) the transport must send, in order."""
         return [(d.data, d.address) for d in self.layer.datagrams()]
 
+    def _schedule(self, call: CallRecord) -> None:
+        """Index a call whose timers were just armed or moved earlier."""
+        deadline = call.deadline()
+        if deadline is not None and call.state is not CallState.ENDED:
+            heapq.heappush(self._call_deadlines, (deadline, next(self._order), call))
+
+    def _next_call(self) -> tuple[float, CallRecord] | None:
+        heap = self._call_deadlines
+        while heap:
+            deadline, _, call = heap[0]
+            current = call.deadline() if call.state is not CallState.ENDED else None
+            if current == deadline:
+                return deadline, call
+            heapq.heappop(heap)
+            if current is not None:  # moved later: index it where it is now
+                heapq.heappush(heap, (current, next(self._order), call))
+        return None
+
     def get_timer(self) -> float | None:
         """The earliest deadline of any transaction or call timer, or None."""
         best = self.layer.get_timer()
-        for call in list(self._timed.values()):
-            t = call.deadline() if call.state is not CallState.ENDED else None
-            if t is None:
-                del self._timed[call.ref]
-            elif best is None or t < best:
-                best = t
+        top = self._next_call()
+        if top is not None and (best is None or top[0] < best):
+            best = top[0]
         return best
 
     def call_state(self, ref: CallRef) -> CallState:
@@ -206,7 +226,7 @@ class UserAgentBase:
         self._client[key] = PendingRequest(call, "CANCEL", cancel)
         call.cancel_sent = True
         call.abandon_at = now + self.timers.timeout
-        self._timed[call.ref] = call
+        self._schedule(call)
 
     def _send_in_dialog(self, call: CallRecord, request: Request, purpose: str, now: float) -> None:
         key = self.layer.send_request(request, call.address, now)
@@ -257,11 +277,11 @@ class UserAgentBase:
         return call
 
     def _await_ack(self, call: CallRecord, response: Response, now: float) -> None:
-        self._timed[call.ref] = call
         call.uas_2xx = response
         call.rtx_interval = self.timers.t1
         call.rtx_at = now + self.timers.t1 if not self.reliable else now + self.timers.timeout
         call.give_up_at = now + self.timers.timeout
+        self._schedule(call)
 
     def _emit(self, event: UaEvent) -> None:
         self._events.append(event)

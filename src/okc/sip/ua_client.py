@@ -188,7 +188,7 @@ class ClientResponses(UserAgentBase):
             expires = None
         if expires is not None:
             call.session = SessionTimer(expires, we_refresh=expires.refresher is not Refresher.UAS, now=now)
-            self._timed[call.ref] = call
+            self._schedule(call)
         call.state = CallState.ESTABLISHED
         self._emit(CallAnswered(call.ref, call.remote_sdp))
         self._emit(CallEstablished(call.ref))
@@ -222,6 +222,7 @@ class ClientResponses(UserAgentBase):
                 self._emit(MediaUpdated(call.ref, sdp))
             if call.session is not None:
                 call.session.refreshed(now)
+                self._schedule(call)
             if call.local_hold != call.announced_hold:
                 call.announced_hold = call.local_hold
                 self._emit(CallHeld(call.ref, False) if call.local_hold else CallResumed(call.ref, False))
@@ -229,7 +230,7 @@ class ClientResponses(UserAgentBase):
             # RFC 3261 §14.1: the Call-ID owner retries after 2.1-4 s, the other side after 0-2 s
             delay = self._rng.uniform(2.1, 4.0) if call.outgoing else self._rng.uniform(0.0, 2.0)
             call.glare_at = now + delay
-            self._timed[call.ref] = call
+            self._schedule(call)
         elif status not in (408, 481):
             if call.local_sdp is not None:
                 call.local_hold = not call.local_hold
