@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from okc.config.telephony import Transport, Trunk, TrunkAuth
 from okc.credentials import HA1Algorithm, digest_ha1
@@ -308,3 +310,37 @@ def test_keepalive_remove_stops_probing() -> None:
     assert keepalive.requests() == []
     assert keepalive.get_timer() is None
     assert keepalive.state("alice-desk") is PeerState.UNKNOWN
+
+
+@given(st.lists(st.sampled_from(["answer", "timeout", "silence"]), max_size=40), st.integers(1, 4))
+def test_keepalive_state_follows_the_probe_outcomes(outcomes: list[str], max_misses: int) -> None:
+    """One probe per interval, answered, failed or left silent (a miss once the next probe is due)."""
+    keepalive = KeepAlive(LOCAL, random.Random(3), interval=30.0, max_misses=max_misses)
+    uri = parse_uri("sip:provider.test")
+    assert isinstance(uri, SipUri)
+    keepalive.add("trunk", uri, PROVIDER, 0.0)
+    state, misses = PeerState.UNKNOWN, 0
+    expected: list[PeerUp | PeerDown] = []
+    for step, outcome in enumerate([*outcomes, "end"]):
+        now = 30.0 * step
+        keepalive.handle_timer(now)
+        assert keepalive.state("trunk") is state
+        if outcome == "end":
+            break
+        (probe,) = keepalive.requests()
+        if outcome == "answer":
+            keepalive.receive_response(answer([probe])[0], now + 1.0)
+            misses = 0
+            if state is not PeerState.UP:
+                state = PeerState.UP
+                expected.append(PeerUp("trunk"))
+            continue
+        if outcome == "timeout":
+            keepalive.failed(probe.request, now + 1.0)
+        misses += 1
+        if misses >= max_misses and state is not PeerState.DOWN:
+            state = PeerState.DOWN
+            expected.append(PeerDown("trunk", misses))
+        if outcome == "timeout":
+            assert keepalive.state("trunk") is state
+    assert keepalive.events() == expected
