@@ -8,6 +8,9 @@ import random
 
 import pytest
 
+from okc.config import CenterConfig
+from okc.config.people import User
+from okc.config.telephony import Telephony, Trunk, TrunkAuth
 from okc.credentials import HA1Algorithm, digest_ha1
 from okc.sip import DigestClient, PhoneRegistered, PhoneUnregistered, parse_message
 from okc.sip.agent import AgentError, UserAgent
@@ -187,3 +190,39 @@ def test_watch_needs_a_keepalive() -> None:
             await server.close()
 
     asyncio.run(scenario())
+
+
+def test_from_config_registers_the_centers_users_and_trusts_static_trunks() -> None:
+    center = CenterConfig(
+        telephony=Telephony(
+            trunks=(
+                Trunk(
+                    name="static",
+                    host="sip.example.org",
+                    auth=TrunkAuth.STATIC_IP,
+                    allowed_addresses=("192.0.2.7",),
+                ),
+            )
+        ),
+        users=(
+            User(
+                login="alice",
+                extension="1001",
+                ha1_md5=digest_ha1("alice", "okc.local", "wonder", HA1Algorithm.MD5),
+                ha1_sha256=digest_ha1("alice", "okc.local", "wonder", HA1Algorithm.SHA_256),
+            ),
+        ),
+    )
+
+    async def scenario() -> tuple[list[RegistrationEvent], str | None]:
+        server = await RegistrarServer.from_config(center, random.Random(8), host="127.0.0.1", port=0)
+        try:
+            transport, _, events = await _register(server, 60)
+            transport.close()
+            return events, server.access.gate.trunk_at("192.0.2.7")
+        finally:
+            await server.close()
+
+    events, trunk = asyncio.run(scenario())
+    assert events == [TrunkRegistered("okc", 60)]
+    assert trunk == "static"

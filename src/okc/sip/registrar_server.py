@@ -13,17 +13,22 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from okc.sip.agent import AgentError, AgentSettings, UserAgent
 from okc.sip.layer import Address
 from okc.sip.message import Request, Response
 from okc.sip.outbound import KeepAlive, KeepAliveEvent, Outgoing
-from okc.sip.registrar import PhoneRegistered, PhoneUnregistered, Registrar, RegistrarEvent
+from okc.sip.registrar import PhoneRegistered, PhoneUnregistered, Registrar, RegistrarEvent, RegistrarSettings
 from okc.sip.resolver import Target, TransportKind
-from okc.sip.security import AccessFilter, BanEvent, RequestGate
+from okc.sip.security import AccessFilter, AuthBan, BanEvent, BanSettings, RequestGate
 from okc.sip.transport import TransportOptions
 from okc.sip.uri import SipUri
+
+if TYPE_CHECKING:
+    from okc.config import CenterConfig
 
 __all__ = ["RegistrarServer", "ServerEvent"]
 
@@ -88,6 +93,46 @@ class RegistrarServer:
         server = cls(agent, registrar, access, keepalive)
         holder.append(server)
         return server
+
+    @classmethod
+    async def from_config(
+        cls,
+        center: CenterConfig,
+        rng: random.Random,
+        *,
+        listen: int = 0,
+        host: str | None = None,
+        port: int | None = None,
+        server_ssl: ssl.SSLContext | None = None,
+        settings: RegistrarSettings | None = None,
+        ban: BanSettings | None = None,
+        keepalive_interval: float | None = 30.0,
+        trust_registered_sources: bool = False,
+    ) -> RegistrarServer:
+        """The center's registrar on its `telephony.listen[listen]` socket (host/port override it).
+
+        Users with digest HA1s may register; static-IP trunks are trusted by address. Nonce secrets come
+        from `rng` — give `random.SystemRandom()` outside tests. A TLS listener needs `server_ssl`.
+        `trust_registered_sources` lets a registered phone's address reach local targets without a 407.
+        """
+        where = center.telephony.listen[listen]
+        registrar = Registrar.from_config(center, rng.randbytes(32), rng, settings=settings)
+        gate = RequestGate.from_config(
+            center,
+            registrar.proxy_digest(rng.randbytes(32)),
+            ban=AuthBan(ban),
+            registered=registrar.login_at if trust_registered_sources else None,
+        )
+        options = TransportOptions(kind=where.transport.value, server_ssl=server_ssl)
+        return await cls.start(
+            registrar,
+            gate,
+            where.address if host is None else host,
+            where.port if port is None else port,
+            options=options,
+            rng=rng,
+            keepalive_interval=keepalive_interval,
+        )
 
     @property
     def local(self) -> Address:

@@ -228,7 +228,12 @@ class RequestGate:
 
     @classmethod
     def from_config(
-        cls, center: CenterConfig, digest: DigestServer, *, ban: AuthBan | None = None
+        cls,
+        center: CenterConfig,
+        digest: DigestServer,
+        *,
+        ban: AuthBan | None = None,
+        registered: Callable[[Address], str | None] | None = None,
     ) -> RequestGate:
         """The gate trusting every trunk's allowed_addresses (static_ip trunks must have some)."""
         trunks = [
@@ -236,7 +241,7 @@ class RequestGate:
             for t in center.telephony.trunks
             if t.allowed_addresses
         ]
-        return cls(digest, trunks, ban=ban)
+        return cls(digest, trunks, ban=ban, registered=registered)
 
     def trunk_at(self, host: str) -> str | None:
         """The name of the trunk whose networks hold host, if any."""
