@@ -85,12 +85,10 @@ _PVAL = r"[A-Za-z0-9\-.!%*_+`'~:\[\]]+"
 _FAST_PARAMS = rf'((?:;{_TOK}(?:=(?:{_PVAL}|"[^"\\<]*"))?)*)'
 #: `[display] <sip-uri>;params`, the spelling of nearly every From, To and Contact: one match checks it
 #: all. Groups: quoted display, token display, the _FAST_SIP groups, header `;params` text.
-_FAST_NAME_ADDR_SIP_RE = re.compile(
-    rf'(?:"([^"\\]*)"|({_TOK}(?: {_TOK})*))?[ \t]*<{_FAST_SIP}>{_FAST_PARAMS}'
-)
-_FAST_NAME_ADDR_RE = re.compile(
-    rf'(?:"([^"\\]*)"|({_TOK}(?: {_TOK})*))?[ \t]*<([^ \t"<>]+)>{_FAST_PARAMS}|([^ \t"<>;?,]+){_FAST_PARAMS}'
-)
+_FAST_DISPLAY = rf'(?:"([^"\\]*)"|({_TOK}(?: {_TOK})*))?[ \t]*'
+_FAST_NAME_ADDR_SIP_RE = re.compile(rf"{_FAST_DISPLAY}<{_FAST_SIP}>{_FAST_PARAMS}")
+#: Any other URI scheme in <>, or an addr-spec: the URI itself goes to parse_uri.
+_FAST_NAME_ADDR_RE = re.compile(rf'{_FAST_DISPLAY}<([^ \t"<>]+)>{_FAST_PARAMS}|([^ \t"<>;?,]+){_FAST_PARAMS}')
 _FAST_VIA_RE = re.compile(rf"SIP/2\.0/({_TOK}) ({_HOSTNAME})(?::([0-9]{{1,5}}))?((?:;{_TOK}(?:={_PVAL})?)*)")
 
 
@@ -197,6 +195,13 @@ def parse_generic_params(text: str) -> Params:
             raise SipParseError(f"invalid header parameter value {raw!r}")
         items.append((name, value))
     return Params(tuple(items))
+
+
+def _matched_params(text: str) -> Params:
+    """Params from header `;params` text that a fast-path regex matched (quoted values: the general way)."""
+    if not text:
+        return NO_PARAMS
+    return parse_generic_params(text) if '"' in text else _checked_params(text)
 
 
 class Headers:
@@ -313,33 +318,21 @@ class NameAddr:
             quoted, words, scheme, user, password, host, port_text, uptext, ptext = m.groups()
             port = None if port_text is None else int(port_text)
             if port is None or port <= 65535:
-                if not ptext:
-                    params = NO_PARAMS
-                elif '"' in ptext:
-                    params = parse_generic_params(ptext)
-                else:
-                    params = _checked_params(ptext)
                 uparams = _checked_params(uptext) if uptext else NO_PARAMS
                 value: NameAddr = _new(cls)
                 _NA_URI(value, _checked_sip_uri(scheme, user, password, host, port=port, params=uparams))
                 _NA_DISPLAY(value, quoted if words is None else words)
-                _NA_PARAMS(value, params)
+                _NA_PARAMS(value, _matched_params(ptext))
                 return value
         m = _FAST_NAME_ADDR_RE.fullmatch(text)
         if m is not None:
             quoted, words, uri_text, ptext, spec_text, spec_ptext = m.groups()
             if uri_text is None:
                 uri_text, ptext = spec_text, spec_ptext
-            if not ptext:
-                params = NO_PARAMS
-            elif '"' in ptext:
-                params = parse_generic_params(ptext)
-            else:
-                params = _checked_params(ptext)
             value = _new(cls)
             _NA_URI(value, parse_uri(uri_text))
             _NA_DISPLAY(value, quoted if words is None else words)
-            _NA_PARAMS(value, params)
+            _NA_PARAMS(value, _matched_params(ptext))
             return value
         return cls._parse_general(text)
 
