@@ -344,3 +344,60 @@ def test_keepalive_state_follows_the_probe_outcomes(outcomes: list[str], max_mis
         if outcome == "timeout":
             assert keepalive.state("trunk") is state
     assert keepalive.events() == expected
+
+
+def test_timeouts_and_503_fail_over_to_the_next_server_before_backing_off() -> None:
+    second = Target(TransportKind.UDP, "203.0.113.2", 5060)
+    third = Target(TransportKind.TCP, "203.0.113.3", 5060)
+    uri, aor, contact = (
+        parse_uri(f"sip:{REALM}"),
+        parse_uri(f"sip:74950000000@{REALM}"),
+        parse_uri("sip:x@192.0.2.50"),
+    )
+    assert isinstance(uri, SipUri)
+    assert isinstance(aor, SipUri)
+    assert isinstance(contact, SipUri)
+    rng = random.Random(4)
+    reg = OutboundRegistration(
+        "provider",
+        uri,
+        aor,
+        contact,
+        PROVIDER,
+        client=DigestClient("74950000000", "trunk-secret", rng),
+        rng=rng,
+        local=LOCAL,
+        alternates=(second, third),
+    )
+    reg.start(0.0)
+    (first,) = reg.requests()
+    assert first.target == PROVIDER
+    reg.failed(first.request, 32.0)
+    (retry,) = reg.requests()
+    assert retry.target == second
+    assert reg.events() == []
+    reg.receive_response(response_to(retry.request, 503, "Service Unavailable"), 33.0)
+    (last,) = reg.requests()
+    assert last.target == third
+    assert last.request.top_via.transport == "TCP"
+    reg.failed(last.request, 65.0)
+    (event,) = reg.events()
+    assert isinstance(event, TrunkRegistrationFailed)
+    reg.handle_timer(event.retry_at)
+    (again,) = reg.requests()
+    assert again.target == PROVIDER
+    assert exchange_with(reg, provider(), again, event.retry_at) == [401, 200]
+    assert isinstance(reg.events()[0], TrunkRegistered)
+
+
+def exchange_with(reg: OutboundRegistration, registrar: Registrar, first: Outgoing, now: float) -> list[int]:
+    """Answer `first` (already taken from reg) and whatever follows from the registrar."""
+    pending = [first]
+    statuses: list[int] = []
+    while pending:
+        for item in pending:
+            response = registrar.handle_register(item.request, LOCAL, now).response
+            statuses.append(response.status)
+            reg.receive_response(response, now)
+        pending = reg.requests()
+    return statuses

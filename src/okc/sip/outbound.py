@@ -1,7 +1,8 @@
 """Registration toward providers and OPTIONS keep-alive, sans-I/O (clock and random source injected).
 
 `OutboundRegistration` keeps one binding at a provider's registrar: REGISTER, the digest answer to a
-401/407, refresh before expiry, 423 Min-Expires, and RFC 5626 §4.5 back-off after failures. `KeepAlive`
+401/407, refresh before expiry, 423 Min-Expires, failover to the next resolved server on a timeout or 503
+(RFC 3263 §4.3), and RFC 5626 §4.5 back-off once every server failed. `KeepAlive`
 probes trunks and registered phones with OPTIONS every N seconds and marks them down after k misses.
 Both hand out `Outgoing(request, target)` from `requests()`, take `receive_response(response, now)` and
 `failed(request, now)` (transaction timeout or transport error), and run on `get_timer`/`handle_timer`.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -136,6 +138,7 @@ class OutboundRegistration:
         expires: int = 3600,
         backoff: BackOff | None = None,
         user_agent: str = "okc",
+        alternates: Sequence[Target] = (),
     ) -> None:
         if expires < 1:
             raise OutboundError(f"expires must be positive, not {expires}")
@@ -144,6 +147,8 @@ class OutboundRegistration:
         self.aor = aor
         self.contact = contact
         self.target = target
+        self.targets = (target, *alternates)
+        self._tried = 0
         self.client = client
         self.local = local
         self.expires = expires
@@ -174,8 +179,12 @@ class OutboundRegistration:
         local: Address,
         expires: int = 3600,
         backoff: BackOff | None = None,
+        alternates: Sequence[Target] = (),
     ) -> OutboundRegistration:
-        """The registration a `registration` trunk needs; `secret` is its resolved password."""
+        """The registration a `registration` trunk needs; `secret` is its resolved password.
+
+        `target` and `alternates` are where ServerLocator.locate found the trunk's host, in order.
+        """
         if trunk.username is None:
             raise OutboundError(f"trunk {trunk.name} has no username to register with")
         transport = TransportKind(trunk.transport.value)
@@ -196,6 +205,7 @@ class OutboundRegistration:
             local=local,
             expires=expires,
             backoff=backoff,
+            alternates=alternates,
         )
 
     # --- outputs ---------------------------------------------------------------------------------------
@@ -235,7 +245,7 @@ class OutboundRegistration:
             self.state = RegistrationState.STOPPED
 
     def retarget(self, target: Target) -> None:
-        """Send later requests to another target (failover to the next resolved server)."""
+        """Send later requests to another target (the resolver found other servers)."""
         self.target = target
 
     def handle_timer(self, now: float) -> None:
@@ -261,7 +271,10 @@ class OutboundRegistration:
         if unregistering:
             self._stopped()
         elif 200 <= status < 300:
+            self._tried = 0
             self._registered(response, now)
+        elif status == 503 and self._fail_over():
+            return
         else:
             self._failure(now, status, response.reason, _retry_after(response))
 
@@ -273,8 +286,19 @@ class OutboundRegistration:
         self._pending = None
         if self.state is RegistrationState.UNREGISTERING:
             self._stopped()
-        else:
+        elif not self._fail_over():
             self._failure(now, None, "no response", None)
+
+    def _fail_over(self) -> bool:
+        """Try the next alternate target at once (RFC 3263 §4.3); False when every one has been tried."""
+        if self._tried + 1 >= len(self.targets):
+            self._tried = 0
+            self.target = self.targets[0]
+            return False
+        self._tried += 1
+        self.target = self.targets[self._tried]
+        self._send(self.expires)
+        return True
 
     # --- internals -------------------------------------------------------------------------------------
 
