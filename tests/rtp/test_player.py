@@ -151,12 +151,16 @@ def test_no_drift_over_an_hour_of_virtual_time_with_a_jittery_caller() -> None:
             assert frame.index == expected_index
             assert frame.due == start + frame.index * FRAME_SECONDS
             assert frame.due <= now
+            # The audio continues where the loop was: sample k of the stream is the prompt's k mod 7919.
+            position = np.arange(FRAME_SAMPLES * frame.index, FRAME_SAMPLES * (frame.index + 1)) % 7919
+            assert np.array_equal(frame.samples, position + 1)
             expected_index += 1
     assert player.frames_skipped == 0
     assert expected_index >= 3600 * 50
     assert player.get_timer() == start + expected_index * FRAME_SECONDS
-    # The audio stream stayed continuous: the loop's position matches the frame count.
     assert player.frames_sent == expected_index
+    # An hour later the schedule is still exactly on the 20 ms grid of the start (no accumulated error).
+    assert (player.get_timer() or 0.0) - start == pytest.approx(expected_index * 0.02, abs=1e-9)
 
 
 def test_a_stall_skips_slots_but_keeps_the_audio() -> None:
