@@ -9,6 +9,7 @@ import pytest
 from scipy.linalg import expm
 
 from okc.erlang import (
+    ErlangCTable,
     ErlangError,
     agents_required,
     average_speed_of_answer,
@@ -176,3 +177,53 @@ def test_bad_input_raises_an_okc_error(call: object) -> None:
     with pytest.raises(ErlangError):
         call()
     assert issubclass(ErlangError, OkcError)
+
+
+def _recursion(a: float, n: int) -> float:
+    inverse = 1.0
+    for k in range(1, n + 1):
+        inverse = 1.0 + inverse * k / a
+    return 1.0 / inverse
+
+
+@pytest.mark.parametrize(
+    ("a", "n"),
+    [(0.5, 1), (10.0, 14), (45.0, 50), (900.0, 1_000), (9_500.0, 10_000), (1.0, 10_000), (10_000.0, 100)],
+)
+def test_closed_form_erlang_b_agrees_with_the_recursion(a: float, n: int) -> None:
+    # (10 000 Erlangs on 100 servers: the Poisson cdf underflows and the recursion takes over)
+    assert erlang_b(a, n) == pytest.approx(_recursion(a, n), rel=1e-9, abs=1e-300)
+
+
+def test_erlang_c_table_matches_the_functions_in_any_order() -> None:
+    up, down = ErlangCTable(45.0, 180.0), ErlangCTable(45.0, 180.0)
+    counts = list(range(1, 90))
+    for table, order in ((up, counts), (down, counts[::-1])):
+        for n in order:
+            assert table.erlang_b(n) == pytest.approx(erlang_b(45.0, n), rel=1e-12)
+            assert table.p_wait(n) == pytest.approx(erlang_c(45.0, n), rel=1e-12)
+            assert table.service_level(n, 20.0) == pytest.approx(
+                service_level(45.0, n, 180.0, 20.0), abs=1e-12
+            )
+            assert table.occupancy(n) == occupancy(45.0, n)
+            asa = average_speed_of_answer(45.0, n, 180.0)
+            assert table.average_speed_of_answer(n) == (pytest.approx(asa, rel=1e-12) if n > 45 else math.inf)
+    assert up.agents_required(0.8, 20.0) == agents_required(45.0, 180.0, 0.8, 20.0)
+    assert up.p_wait(50) == up.p_wait(50)  # remembered, not recomputed differently
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: ErlangCTable(-1.0, 180.0),
+        lambda: ErlangCTable(10.0, 0.0),
+        lambda: ErlangCTable(10.0, 180.0).p_wait(0),
+        lambda: ErlangCTable(10.0, 180.0).p_wait(2.5),  # type: ignore[arg-type]
+        lambda: ErlangCTable(10.0, 180.0).occupancy(-3),
+        lambda: ErlangCTable(10.0, 180.0).service_level(14, -1.0),
+    ],
+)
+def test_erlang_c_table_rejects_bad_input(call: object) -> None:
+    assert callable(call)
+    with pytest.raises(ErlangError):
+        call()

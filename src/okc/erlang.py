@@ -1,10 +1,12 @@
 """Erlang B, C and A: staffing figures for a queue of callers served by interchangeable agents.
 
 Traffic is in Erlangs (arrival rate × average handling time); times are in the caller's unit (seconds
-throughout okc). Every function uses a recursion or a log-space sum that stays finite for 10,000 agents:
-Erlang B by its textbook recursion, Erlang C from Erlang B, and Erlang A (M/M/N+M, exponential patience)
-from the birth–death chain with the queue part summed in log space and the waiting-time law of a caller
-who finds k ahead of them written with the regularised incomplete beta function.
+throughout okc). Every function stays finite and exact to double precision for 10,000 agents: Erlang B
+in closed form as a ratio of the Poisson pmf (in logs) to its cdf (the regularised upper incomplete gamma
+function), falling back to the textbook recursion where that cdf underflows; Erlang C from Erlang B; and
+Erlang A (M/M/N+M, exponential patience) from the birth–death chain with the queue part summed in log
+space and the waiting-time law of a caller who finds k ahead of them written with the regularised
+incomplete beta function.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from okc.errors import OkcError
 
 __all__ = [
     "ErlangAResult",
+    "ErlangCTable",
     "ErlangError",
     "StaffingResult",
     "agents_required",
@@ -32,6 +35,11 @@ __all__ = [
 
 # Queue-part terms smaller than this, relative to the largest, no longer change a double-precision sum.
 _LOG_NEGLIGIBLE = -60.0
+# Below this P(Poisson(a) ≤ n) the closed form of Erlang B loses its digits; the recursion takes over.
+_CDF_FLOOR = 1e-200
+_INF = math.inf
+_exp, _log, _lgamma = math.exp, math.log, math.lgamma
+_poisson_cdf_upper = special.gammaincc
 
 
 class ErlangError(OkcError):
@@ -69,9 +77,17 @@ def erlang_b(traffic: float, servers: int) -> float:
 
 
 def _erlang_b(a: float, n: int) -> float:
-    # 1/B_k = 1 + (k/a)·(1/B_{k-1}): positive terms only, so no cancellation; a huge 1/B goes to inf → B = 0.
+    """B(a, n) = P(Poisson(a) = n) / P(Poisson(a) ≤ n) in closed form: O(1) for any n, the pmf in logs."""
     if a == 0.0:
         return 0.0
+    cdf = float(_poisson_cdf_upper(n + 1.0, a))  # Q(n + 1, a) = P(Poisson(a) ≤ n)
+    if cdf < _CDF_FLOOR:  # far more servers demanded than offered: the cdf underflows, recur instead
+        return _erlang_b_recursion(a, n)
+    return min(1.0, _exp(n * _log(a) - a - _lgamma(n + 1.0)) / cdf)
+
+
+def _erlang_b_recursion(a: float, n: int) -> float:
+    # 1/B_k = 1 + (k/a)·(1/B_{k-1}): positive terms only, so no cancellation; a huge 1/B goes to inf → B = 0.
     inverse = 1.0
     for k in range(1, n + 1):
         inverse = 1.0 + inverse * k / a
@@ -118,9 +134,12 @@ def average_speed_of_answer(traffic: float, agents: int, aht: float) -> float:
 
 def occupancy(traffic: float, agents: int) -> float:
     """Share of agents' time spent handling calls: traffic / agents, capped at 1 (all busy)."""
-    a = _check_traffic(traffic)
-    n = _check_agents(agents)
-    return min(1.0, a / n)
+    # the checks inline: this is a one-division figure, called in tight staffing loops
+    if not 0.0 <= traffic < _INF:
+        _check_traffic(traffic)
+    if type(agents) is not int or agents <= 0:
+        _check_agents(agents)
+    return traffic / agents if traffic < agents else 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +162,8 @@ def agents_required(
 ) -> StaffingResult:
     """Fewest agents whose Erlang C service level reaches the target and whose occupancy ≤ max_occupancy.
 
-    Walks upward from the first stable staffing, extending the Erlang B recursion one agent at a time, so
-    the whole search costs one pass of the recursion.
+    Starts at the first stable staffing with Erlang B in closed form and walks upward one recursion step
+    per agent, so the search costs a few steps past the answer, not a pass from one agent.
     """
     a = _check_traffic(traffic)
     h = _check_time(aht, "aht")
@@ -153,14 +172,9 @@ def agents_required(
     max_occ = _check_fraction(max_occupancy, "max occupancy", allow_zero=False)
     if target == 1.0 and a > 0:
         raise ErlangError("a service level of exactly 1 is unreachable with any finite staffing")
-    start = max(math.floor(a) + 1, math.ceil(a / max_occ))
-    b = 1.0
-    n = 0
+    n = max(math.floor(a) + 1, math.ceil(a / max_occ))
+    b = _erlang_b(a, n)  # closed form at the first stable staffing, then one recursion step per agent
     while True:
-        n += 1
-        b = a * b / (n + a * b)
-        if n < start:
-            continue
         c = _erlang_c_from_b(a, n, b)
         sl = _sl_from_c(a, n, c, h, t)
         if sl >= target and a / n <= max_occ:
@@ -168,6 +182,76 @@ def agents_required(
             return StaffingResult(
                 agents=n, p_wait=c, service_level=sl, average_speed_of_answer=asa, occupancy=a / n
             )
+        n += 1
+        b = a * b / (n + a * b)
+
+
+class ErlangCTable:
+    """Erlang C figures for one offered traffic and AHT, per agent count, each computed once and kept.
+
+    A staffing table asks for many agent counts on the same traffic: Erlang B for a count is one recursion
+    step from the count below when that is known (else the closed form), and every figure is remembered,
+    so a sweep costs one step per count and a repeated question a dictionary lookup. The state is the
+    table's own (nothing global); agent counts are checked the first time each is asked for.
+    """
+
+    __slots__ = ("_b", "_c", "_occupancy", "_sl", "aht", "traffic")
+
+    def __init__(self, traffic: float, aht: float) -> None:
+        self.traffic = _check_traffic(traffic)
+        self.aht = _check_time(aht, "aht")
+        self._b: dict[int, float] = {}
+        self._c: dict[int, float] = {}
+        self._occupancy: dict[int, float] = {}
+        self._sl: dict[tuple[int, float], float] = {}
+
+    def erlang_b(self, agents: int) -> float:
+        """Blocking probability with agents servers (Erlang B)."""
+        b = self._b.get(agents)
+        if b is None:
+            n, a = _check_agents(agents), self.traffic
+            below = self._b.get(n - 1)
+            b = a * below / (n + a * below) if below is not None else _erlang_b(a, n)
+            self._b[n] = b
+        return b
+
+    def p_wait(self, agents: int) -> float:
+        """Probability that a caller waits (erlang_c)."""
+        try:
+            return self._c[agents]
+        except KeyError:
+            n = _check_agents(agents)
+            c = self._c[n] = _erlang_c_from_b(self.traffic, n, self.erlang_b(n))
+            return c
+
+    def service_level(self, agents: int, threshold: float) -> float:
+        """Share of callers answered within threshold seconds (service_level)."""
+        key = (agents, threshold)
+        try:
+            return self._sl[key]
+        except KeyError:
+            t = _check_time(threshold, "threshold", allow_zero=True)
+            sl = self._sl[key] = _sl_from_c(self.traffic, agents, self.p_wait(agents), self.aht, t)
+            return sl
+
+    def average_speed_of_answer(self, agents: int) -> float:
+        """Mean wait of all callers in seconds; infinity when traffic ≥ agents."""
+        c = self.p_wait(agents)
+        return math.inf if self.traffic >= agents else c * self.aht / (agents - self.traffic)
+
+    def occupancy(self, agents: int) -> float:
+        """Share of agents' time spent handling calls (occupancy)."""
+        try:
+            return self._occupancy[agents]
+        except KeyError:
+            value = self._occupancy[agents] = occupancy(self.traffic, agents)
+            return value
+
+    def agents_required(
+        self, target_service_level: float, threshold: float, max_occupancy: float = 1.0
+    ) -> StaffingResult:
+        """Fewest agents meeting the goal (agents_required on this table's traffic and AHT)."""
+        return agents_required(self.traffic, self.aht, target_service_level, threshold, max_occupancy)
 
 
 @dataclass(frozen=True, slots=True)

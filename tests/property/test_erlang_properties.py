@@ -7,7 +7,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from okc.erlang import agents_required, erlang_a, erlang_b, erlang_c, service_level
+from okc.erlang import ErlangCTable, agents_required, erlang_a, erlang_b, erlang_c, service_level
 
 traffic = st.floats(min_value=0.01, max_value=2_000.0, allow_nan=False, allow_infinity=False)
 agents = st.integers(min_value=1, max_value=2_500)
@@ -79,3 +79,18 @@ def test_agents_required_is_the_first_staffing_that_meets_the_goal(
     assert staffing.service_level >= goal
     below = staffing.agents - 1
     assert below < 1 or below <= a or service_level(a, below, h, t) < goal
+
+
+@given(traffic, agents)
+def test_closed_form_erlang_b_equals_the_recursion(a: float, n: int) -> None:
+    inverse = 1.0
+    for k in range(1, n + 1):
+        inverse = 1.0 + inverse * k / a
+    assert math.isclose(erlang_b(a, n), 1.0 / inverse, rel_tol=1e-9, abs_tol=1e-300)
+
+
+@given(traffic, st.integers(min_value=1, max_value=300), st.integers(min_value=1, max_value=40))
+def test_table_sweeps_agree_with_the_functions(a: float, first: int, span: int) -> None:
+    table = ErlangCTable(a, 180.0)
+    for n in range(first, first + span):  # each count one recursion step from the one below
+        assert math.isclose(table.p_wait(n), erlang_c(a, n), rel_tol=1e-10, abs_tol=1e-300)
