@@ -92,7 +92,7 @@ def test_erlang_a_with_patient_callers_approaches_erlang_c() -> None:
     assert result.mean_wait == pytest.approx(average_speed_of_answer(A, 14, AHT), rel=1e-6)
 
 
-def _erlang_a_by_matrices(a: float, n: int, threshold: float) -> tuple[float, float, float]:
+def _erlang_a_by_matrices(a: float, n: int, threshold: float) -> tuple[float, float, float, float]:
     """Independent Erlang A: a truncated chain solved as a linear system, the tagged caller by expm."""
     size = 200
     mu, theta, lam = 1 / AHT, 1 / PATIENCE, a / AHT
@@ -108,27 +108,34 @@ def _erlang_a_by_matrices(a: float, n: int, threshold: float) -> tuple[float, fl
     pi = np.linalg.lstsq(system, np.r_[np.zeros(size), 1.0], rcond=None)[0]
     # Tagged caller: transient states "k ahead" 0..K-1 move down at nμ + kθ and leave (abandon) at θ;
     # state K (index K) absorbs "answered". Answered-within-threshold from each start by expm.
+    # A second absorbing state (index K + 1) catches the caller's own abandonment.
     k_max = size - n
-    gen = np.zeros((k_max + 1, k_max + 1))
+    gen = np.zeros((k_max + 2, k_max + 2))
     for k in range(k_max):
         gen[k, k] = -(n * mu + k * theta + theta)
+        gen[k, k_max + 1] = theta
         if k == 0:
             gen[k, k_max] = n * mu
         else:
             gen[k, k - 1] = n * mu + k * theta
-    reach = expm(gen * threshold)[:, k_max]
+    moved = expm(gen * threshold)
+    reach, gone = moved[:, k_max], moved[:, k_max + 1]
     sl = float(pi[:n].sum() + sum(pi[n + k] * reach[k] for k in range(k_max)))
+    short = float(sum(pi[n + k] * gone[k] for k in range(k_max)))
     p_abandon = float(theta * sum((k - n) * pi[k] for k in range(n, size)) / lam)
-    return float(pi[n:].sum()), p_abandon, sl
+    return float(pi[n:].sum()), p_abandon, sl, short
 
 
 @pytest.mark.parametrize(("a", "n"), [(10.0, 12), (10.0, 14), (8.0, 6), (45.0, 50)])
 def test_erlang_a_matches_an_independent_matrix_solution(a: float, n: int) -> None:
-    p_wait, p_abandon, sl = _erlang_a_by_matrices(a, n, THRESHOLD)
+    p_wait, p_abandon, sl, short = _erlang_a_by_matrices(a, n, THRESHOLD)
     result = erlang_a(a, n, AHT, PATIENCE, THRESHOLD)
     assert result.p_wait == pytest.approx(p_wait, abs=1e-9)
     assert result.p_abandon == pytest.approx(p_abandon, abs=1e-9)
     assert result.service_level == pytest.approx(sl, abs=1e-9)
+    # the guide's other count: callers who abandon within the threshold leave the denominator
+    assert result.p_short_abandon == pytest.approx(short, abs=1e-9)
+    assert result.service_level_excluding_short_abandons == pytest.approx(sl / (1 - short), abs=1e-9)
 
 
 def test_erlang_a_flows_balance() -> None:

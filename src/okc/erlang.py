@@ -260,7 +260,9 @@ class ErlangAResult:
 
     mean_wait is over all callers (those who abandon count with the time they waited);
     average_speed_of_answer is over answered callers only; service_level is the share of all callers
-    answered within the threshold (abandons count in the denominator), or None when no threshold is given.
+    answered within the threshold (abandons count in the denominator), or None when no threshold is given;
+    service_level_excluding_short_abandons leaves callers who abandon within the threshold out of the
+    denominator (the guide's other way of counting), and p_short_abandon is their share of all callers.
     """
 
     p_wait: float
@@ -270,6 +272,8 @@ class ErlangAResult:
     mean_queue_length: float
     occupancy: float
     service_level: float | None
+    service_level_excluding_short_abandons: float | None = None
+    p_short_abandon: float | None = None
 
 
 def _log_inverse_erlang_b_minus_one(a: float, n: int) -> float:
@@ -313,7 +317,10 @@ def erlang_a(
         raise ErlangError("patience must be finite; use erlang_c for callers who never abandon")
     t = None if threshold is None else _check_time(threshold, "threshold", allow_zero=True)
     if a == 0:
-        return ErlangAResult(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, None if t is None else 1.0)
+        none = t is None
+        return ErlangAResult(
+            0.0, 0.0, 0.0, 0.0, 0.0, 0.0, None if none else 1.0, None if none else 1.0, None if none else 0.0
+        )
     ratio = h / p  # θ/μ: abandonment rate per waiting caller in units of the service rate
     logs = _log_queue_terms(a, n, ratio)  # log(π_{n+j}/π_n)
     log_below = _log_inverse_erlang_b_minus_one(a, n)  # log(Σ_{k<n} π_k/π_n)
@@ -339,10 +346,20 @@ def erlang_a(
     wait_answered = float((probs * answered_share * log_gain).sum())
     asa = wait_answered * p / p_answered if p_answered > 0 else math.inf
     sl: float | None = None
+    sl_excluding: float | None = None
+    short: float | None = None
     if t is not None:
         x = -math.expm1(-t / p)
         within = special.betainc(k, beta + 1.0, x) if x > 0 else np.zeros_like(k)
         sl = min(1.0, no_wait + float((probs * answered_share * within).sum()))
+        # Abandoning by t, with X = 1 - e^{-θT} ~ Beta(k, β) for the time T to reach an agent:
+        # ∫_0^x (1 - I_u(k, β)) du = x - x·I_x(k, β) + k/(k+β)·I_x(k+1, β).
+        if x > 0:
+            gone = x - x * special.betainc(k, beta, x) + (k / (k + beta)) * special.betainc(k + 1.0, beta, x)
+            short = min(p_abandon, max(0.0, float((probs * gone).sum())))
+        else:
+            short = 0.0
+        sl_excluding = min(1.0, sl / (1.0 - short)) if short < 1.0 else 1.0
     busy = a * p_answered  # carried traffic: only answered callers occupy agents
     return ErlangAResult(
         p_wait=p_wait,
@@ -352,4 +369,6 @@ def erlang_a(
         mean_queue_length=queue_len,
         occupancy=min(1.0, busy / n),
         service_level=sl,
+        service_level_excluding_short_abandons=sl_excluding,
+        p_short_abandon=short,
     )

@@ -53,6 +53,10 @@ def test_erlang_a_is_bounded_and_improves_with_agents(a: float, n: int, h: float
         assert 0.0 <= r.p_abandon <= r.p_wait <= 1.0
         assert r.service_level is not None
         assert 0.0 <= r.service_level <= 1.0 - r.p_abandon + 1e-12
+        assert r.p_short_abandon is not None
+        assert 0.0 <= r.p_short_abandon <= r.p_abandon
+        assert r.service_level_excluding_short_abandons is not None
+        assert r.service_level - 1e-12 <= r.service_level_excluding_short_abandons <= 1.0
         assert math.isfinite(r.mean_wait)
         assert r.mean_wait >= 0
     assert more.p_wait <= one.p_wait + 1e-12
