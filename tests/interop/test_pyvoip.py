@@ -1,5 +1,5 @@
 """pyVoIP 1.6 (a SIP phone library nobody here wrote) registers to okc's RegistrarServer with digest auth,
-calls the okc user agent there and hangs up; its unauthenticated unregister and a wrong password fail."""
+calls the okc user agent there and hangs up; a wrong password leaves it failed and nothing registered."""
 
 from __future__ import annotations
 
@@ -9,14 +9,11 @@ import socket
 from collections.abc import Callable
 
 import pytest
-
-pytest.importorskip("pyVoIP.VoIP")
-
 from pyVoIP.VoIP import CallState, PhoneStatus, VoIPPhone
 
 from okc.credentials import HA1Algorithm, digest_ha1
 from okc.sip import PhoneRegistered, PhoneUnregistered
-from okc.sip.registrar import Account, Binding, Registrar
+from okc.sip.registrar import Account, Binding, Registrar, UnregisterReason
 from okc.sip.registrar_server import RegistrarServer, ServerEvent
 from okc.sip.sdp import LocalMedia, answer
 from okc.sip.security import RequestGate
@@ -93,8 +90,8 @@ def test_pyvoip_registers_and_calls() -> None:
             await _wait(lambda: call.state == CallState.ANSWERED)
             await asyncio.to_thread(call.hangup)
             await _wait(lambda: any(isinstance(e, CallEnded) for e in ua_events))
-            # pyVoIP's stop() sends REGISTER Expires: 0 without credentials and closes its socket on the
-            # 401: the binding stays (nobody unauthenticated may remove it) until it expires.
+            # pyVoIP's stop() sends REGISTER Expires: 0 without credentials; whether it answers the 401
+            # before closing its socket is a race inside pyVoIP: the binding is removed, or stays.
             await asyncio.to_thread(phone.stop)
             bindings = server.registrar.lookup("alice")
         finally:
@@ -106,8 +103,11 @@ def test_pyvoip_registers_and_calls() -> None:
     registrar_events, ua_events, bindings = asyncio.run(scenario())
     registered = [e for e in registrar_events if isinstance(e, PhoneRegistered)]
     assert [e.aor for e in registered] == ["sip:alice@okc.test"]
-    assert not any(isinstance(e, PhoneUnregistered) for e in registrar_events)
-    assert [b.source for b in bindings] == [registered[0].source]
+    removed = [e.reason for e in registrar_events if isinstance(e, PhoneUnregistered)]
+    if removed:
+        assert (removed, bindings) == ([UnregisterReason.REMOVED], ())
+    else:
+        assert [b.source for b in bindings] == [registered[0].source]
     incoming = [e for e in ua_events if isinstance(e, IncomingCall)]
     assert len(incoming) == 1
     assert str(incoming[0].caller.uri) == "sip:alice@127.0.0.1"
