@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from okc.rtp.g711 import alaw_decode, ulaw_decode
 from okc.rtp.jitter import FrameKind, JitterBuffer, JitterConfig
 from okc.rtp.packet import PCMA, PCMU, RtpPacket, ts_distance
 
@@ -102,3 +104,50 @@ def test_a_new_source_midway_keeps_every_invariant(
             position += 1
         assert len(buffer.pop(now).pcm) == 320
         assert buffer.held <= 50
+
+
+def _codes(pcmu: bool) -> bytes:
+    """Random G.711 codes for a whole stream, none of which decodes to 0 (0 marks a sample never received)."""
+    codes = np.random.default_rng(5).integers(0, 256, 130 * 320, dtype=np.uint8)
+    if pcmu:
+        codes[(codes == 0x7F) | (codes == 0xFF)] = 0x7E
+    return codes.tobytes()
+
+
+@given(
+    events=arrival_events,
+    seq0=st.integers(min_value=0, max_value=0xFFFF),
+    ts0=st.integers(min_value=0, max_value=0xFFFF_FFFF),
+    pcmu=st.booleans(),
+    size=st.sampled_from([80, 160, 240, 320]),
+)
+def test_every_frame_played_carries_the_audio_of_its_timestamp(
+    events: list[tuple[int, float, bool, int]], seq0: int, ts0: int, pcmu: bool, size: int
+) -> None:
+    codes = _codes(pcmu)
+    stream = np.frombuffer((ulaw_decode if pcmu else alaw_decode)(codes), dtype="<i2")
+    pt = PCMU if pcmu else PCMA
+    arrivals = []
+    for index, delay, _, copies in events:
+        payload = codes[index * size : (index + 1) * size]
+        packet = RtpPacket(pt, (seq0 + index) & 0xFFFF, (ts0 + size * index) & 0xFFFF_FFFF, 1, payload)
+        arrivals += [(index * size / 8000 + delay + 0.001 * copy, packet) for copy in range(copies)]
+    arrivals.sort(key=lambda a: a[0])
+    buffer = JitterBuffer()
+    position = 0
+    for tick in range(int(3.5 / TICK)):
+        now = tick * TICK
+        while position < len(arrivals) and arrivals[position][0] <= now:
+            buffer.push(arrivals[position][1], arrivals[position][0])
+            position += 1
+        frame = buffer.pop(now)
+        if frame.kind is not FrameKind.AUDIO:
+            continue
+        assert frame.timestamp is not None
+        offset = ts_distance(ts0, frame.timestamp)  # frames are counted from the first packet received
+        pcm = np.frombuffer(frame.pcm, dtype="<i2")
+        expected = stream[offset : offset + 160]
+        if size % 160 == 0:  # each frame lies within one packet: all of it or nothing
+            assert np.array_equal(pcm, expected)
+        else:  # a frame spanning two packets may play with one of them lost: silence there, never other audio
+            assert np.all((pcm == expected) | (pcm == 0))
