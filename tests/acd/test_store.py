@@ -244,6 +244,9 @@ def test_service_intervals_add_up_to_the_live_figures(shift: tuple[Shift, Databa
             "turned_away",
         ):
             assert sum(getattr(r, field) for r in rows) == getattr(live, field), field
+        assert sum(r.handled for r in rows) == live.handled > 0
+        for field in ("talk", "hold", "acw"):
+            assert _sum([getattr(r, field) for r in rows]) == pytest.approx(getattr(live, field)), field
         assert all(r.start % length == 0 for r in rows)
         for r in rows:
             figures = s.engine.stats.interval(service, length, r.start)

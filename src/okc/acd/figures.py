@@ -32,6 +32,10 @@ class ServiceSnapshot:
     calls_waiting: int = 0
     longest_wait: float = 0.0
     agents_by_state: tuple[tuple[AgentState, int], ...] = ()
+    handled: int = 0  # connected calls that ended, and their talk, hold and after-call work in seconds
+    talk: float = 0.0
+    hold: float = 0.0
+    acw: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -231,6 +231,10 @@ class Statistics:
             aht=_ratio(c.talk + c.hold + c.acw, c.handled),
             abandonment_rate=_ratio(c.abandoned, c.offered),
             occupancy=occupancy,  # from the agents serving it: the engine's live snapshot, or close()
+            handled=c.handled,
+            talk=c.talk,
+            hold=c.hold,
+            acw=c.acw,
         )
 
     def live(self, service: str) -> ServiceSnapshot:

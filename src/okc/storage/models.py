@@ -344,9 +344,10 @@ class CampaignAttempt(StorageModel, table=True):
 class IntervalStat(StorageModel, table=True):
     """The ACD's figures for one 15/30/60-minute interval of a service, agent or group, stored at its close.
 
-    Counts of contacts and service level fields are the service's (zero for agents and groups); handled,
-    talk, hold, after-call work and the seconds in each agent state are the agents' (for a service, over
-    the agents serving it). Ratios are None when nothing was there to divide by.
+    Counts of contacts and the service-level figures are a service's (zero for agents and groups);
+    handled, talk, hold, after-call work, AHT and occupancy are on every row (a service's occupancy is
+    over the agents serving it); the seconds in each agent state are on agent and group rows only.
+    Ratios are None when nothing was there to divide by.
     """
 
     __tablename__ = "interval_stat"
