@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -226,3 +228,33 @@ def test_other_packet_sizes_play_as_a_contiguous_stream(ptime: int) -> None:
     played = b"".join(f.pcm for f in frames if f.kind is FrameKind.AUDIO)
     assert played == alaw_decode(b"".join(payloads))
     assert buffer.statistics.late == 0
+
+
+@pytest.mark.parametrize("drift", [0.001, -0.001])
+def test_a_drifting_sender_clock_neither_grows_late_loss_nor_delay_over_three_minutes(drift: float) -> None:
+    # The sender's clock runs 0.1 % fast or slow: 180 ms gained or lost over the call. The buffer must take
+    # that up in pauses (shedding or inserting quiet frames), so neither late loss nor added delay creeps.
+    trace = generate(NetworkProfile(jitter=0.02, drift=drift), seed=12)
+    arrivals = [(a.arrival, a.packet) for a in trace]
+    start = arrivals[0][0]
+    buffer = JitterBuffer()
+    position = 0
+    snapshots = []
+    for tick in range(int(181 / TICK)):
+        now = start + tick * TICK
+        while position < len(arrivals) and arrivals[position][0] <= now:
+            buffer.push(arrivals[position][1], arrivals[position][0])
+            position += 1
+        buffer.pop(now)
+        if tick % int(60 / TICK) == 0:
+            snapshots.append(buffer.statistics)
+    per_minute = list(itertools.pairwise(snapshots))  # minutes 1, 2 and 3 of the call
+    assert len(per_minute) == 3
+    late = [(b.late - a.late) / max(1, b.received - a.received) for a, b in per_minute]
+    delay = [
+        (b.delay_mean * b.played - a.delay_mean * a.played) / max(1, b.played - a.played)
+        for a, b in per_minute
+    ]
+    assert late[-1] <= late[0] + 0.001
+    assert delay[-1] <= delay[0] + 0.02  # the 180 ms the drift piles up is not in the buffer
+    assert buffer.statistics.late_loss <= 0.01
