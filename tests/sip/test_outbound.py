@@ -401,3 +401,25 @@ def exchange_with(reg: OutboundRegistration, registrar: Registrar, first: Outgoi
             reg.receive_response(response, now)
         pending = reg.requests()
     return statuses
+
+
+def test_stop_while_waiting_to_retry_still_removes_a_live_binding() -> None:
+    registrar = provider()
+    reg = registration()
+    reg.start(0.0)
+    exchange(reg, registrar, 0.0)
+    reg.handle_timer(reg.get_timer() or 0.0)
+    (refresh,) = reg.requests()
+    reg.failed(refresh.request, 3600.0 - 10.0)
+    assert reg.state is RegistrationState.WAITING
+    reg.events()
+    reg.stop(3600.0 - 5.0)
+    (removal,) = reg.requests()
+    assert removal.request.expires == 0
+
+
+def test_stop_before_any_registration_sends_nothing() -> None:
+    reg = registration()
+    reg.stop(0.0)
+    assert reg.requests() == []
+    assert reg.state is RegistrationState.STOPPED

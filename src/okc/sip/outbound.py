@@ -235,10 +235,9 @@ class OutboundRegistration:
     def stop(self, now: float) -> None:
         """Remove the binding (REGISTER with Expires 0) and stop refreshing."""
         self._timer = None
-        if self.state is RegistrationState.REGISTERED or (
-            self.state is RegistrationState.REGISTERING and self.expires_at is not None
-        ):
-            self.state = RegistrationState.UNREGISTERING
+        in_flight = self.state is RegistrationState.REGISTERING
+        if self.state is not RegistrationState.UNREGISTERING and (in_flight or self.expires_at is not None):
+            self.state = RegistrationState.UNREGISTERING  # a binding may exist at the provider: remove it
             self._send(0)
         elif self.state is not RegistrationState.UNREGISTERING:
             self._pending = None
