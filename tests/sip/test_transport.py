@@ -104,3 +104,22 @@ def test_idle_tcp_connections_are_closed() -> None:
             await agent.close()
 
     asyncio.run(main())
+
+
+def test_a_tcp_request_to_a_udp_agent_is_answered_on_its_connection() -> None:
+    async def main() -> None:
+        agent = await UserAgent.start()  # UDP, with TCP beside it on the same port
+        try:
+            reader, writer = await asyncio.open_connection(*agent.local)
+            writer.write(_invite(agent, transport="TCP", branch="t9"))  # no rport in its Via
+            await writer.drain()
+            event = await agent.next_event(IncomingCall)
+            assert isinstance(event, IncomingCall)
+            agent.reject(event.call, 486)
+            status = await asyncio.wait_for(reader.readuntil(b"\r\n"), 5)
+            assert status.startswith(b"SIP/2.0 486")
+            writer.close()
+        finally:
+            await agent.close()
+
+    asyncio.run(main())

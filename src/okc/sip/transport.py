@@ -24,6 +24,7 @@ from typing import Any
 from okc.errors import OkcError
 from okc.sip.errors import SipError, SipParseError
 from okc.sip.framing import StreamFramer
+from okc.sip.headers import Headers, canonical_key, split_list
 from okc.sip.layer import Address
 from okc.sip.message import Request, Response
 from okc.sip.ua import UDP_LIMIT, UserAgentCore
@@ -56,6 +57,28 @@ class TransportOptions:
             raise TransportError("TLS needs a certificate: give server_ssl")
         if self.idle_timeout <= 0:
             raise TransportError(f"idle timeout must be positive, not {self.idle_timeout}")
+
+
+def _ask_rport(request: Request) -> Request:
+    """A request that came over TCP to a UDP-mode core, with rport asked for in its top Via.
+
+    The core answers such a request as it would a datagram: to Via's received/rport (RFC 3581). With rport
+    filled from the connection's source, the answer goes back down that connection (RFC 3261 §18.2.2).
+    """
+    try:
+        via = request.top_via
+    except SipParseError:
+        return request  # the core answers it 400
+    if via.rport_requested:
+        return request
+    fields = list(request.headers.fields)
+    for pos, (name, value) in enumerate(fields):
+        if canonical_key(name) == "via":
+            items = split_list(value)
+            items[0] = str(via.with_params(via.params.with_param("rport", None)))
+            fields[pos] = (name, ", ".join(items))
+            break
+    return request.replace(headers=Headers(fields))
 
 
 class _Datagrams(asyncio.DatagramProtocol):
@@ -186,6 +209,8 @@ class SipTransport:
         self.flush()
 
     def _on_message(self, message: Request | Response, source: Address) -> None:
+        if self.options.kind == "udp" and isinstance(message, Request):
+            message = _ask_rport(message)
         try:
             self.core.receive_message(message, source, self.loop.time())
         except SipError as exc:
