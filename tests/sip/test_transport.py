@@ -12,17 +12,25 @@ from okc.sip.ua_events import IncomingCall
 
 _INVITE = (
     "INVITE sip:bob@{host}:{port} SIP/2.0\r\n"
-    "Via: SIP/2.0/{t} 127.0.0.1:9;branch=z9hG4bK{branch};rport\r\n"
+    "Via: SIP/2.0/{t} 127.0.0.1:9;branch=z9hG4bK{branch}{rport}\r\n"
     "Max-Forwards: {mf}\r\nFrom: <sip:raw@127.0.0.1>;tag=r1\r\nTo: <sip:bob@{host}>\r\n"
     "Call-ID: {branch}@raw\r\nCSeq: 1 INVITE\r\nContact: <sip:raw@127.0.0.1:9>\r\nContent-Length: 0\r\n\r\n"
 )
 
 
 def _invite(
-    agent: UserAgent, *, transport: str = "UDP", branch: str = "a1", max_forwards: str = "70"
+    agent: UserAgent,
+    *,
+    transport: str = "UDP",
+    branch: str = "a1",
+    max_forwards: str = "70",
+    rport: bool = True,
 ) -> bytes:
     host, port = agent.local
-    text = _INVITE.format(host=host, port=port, t=transport, branch=branch, mf=max_forwards)
+    rport_param = ";rport" if rport else ""
+    text = _INVITE.format(
+        host=host, port=port, t=transport, branch=branch, mf=max_forwards, rport=rport_param
+    )
     return text.encode()
 
 
@@ -111,7 +119,7 @@ def test_a_tcp_request_to_a_udp_agent_is_answered_on_its_connection() -> None:
         agent = await UserAgent.start()  # UDP, with TCP beside it on the same port
         try:
             reader, writer = await asyncio.open_connection(*agent.local)
-            writer.write(_invite(agent, transport="TCP", branch="t9"))  # no rport in its Via
+            writer.write(_invite(agent, transport="TCP", branch="t9", rport=False))
             await writer.drain()
             event = await agent.next_event(IncomingCall)
             assert isinstance(event, IncomingCall)
