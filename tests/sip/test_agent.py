@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import shutil
+import socket
 import ssl
 import subprocess
 from pathlib import Path
@@ -168,6 +169,22 @@ def test_bad_transport_options_and_waiting_in_vain_raise_okc_errors() -> None:
         try:
             with pytest.raises(AgentError):
                 await alice.next_event(IncomingCall, timeout=0.05)
+        finally:
+            await alice.close()
+
+    asyncio.run(main())
+
+
+def test_unreachable_tcp_peer_fails_the_call_at_once_with_503() -> None:
+    async def main() -> None:
+        alice = await UserAgent.start(options=TransportOptions(kind="tcp"))
+        try:
+            with socket.socket() as probe:  # a port nobody listens on
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            ref = await alice.call(f"sip:nobody@127.0.0.1:{port}")
+            failed = await alice.next_event(CallFailed, timeout=5)
+            assert failed == CallFailed(ref, 503, "Service Unavailable")
         finally:
             await alice.close()
 

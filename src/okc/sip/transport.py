@@ -25,8 +25,8 @@ from okc.errors import OkcError
 from okc.sip.errors import SipError, SipParseError
 from okc.sip.framing import StreamFramer
 from okc.sip.headers import Headers, canonical_key, split_list
-from okc.sip.layer import Address
-from okc.sip.message import Request, Response
+from okc.sip.layer import Address, client_key
+from okc.sip.message import Request, Response, parse_message
 from okc.sip.ua import UDP_LIMIT, UserAgentCore
 from okc.sip.ua_events import UaEvent
 
@@ -158,6 +158,7 @@ class SipTransport:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._sweeper: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
     @classmethod
@@ -277,9 +278,25 @@ class SipTransport:
                 _log.info("SIP connection to %s failed: %s", address, exc)
                 if self._connections.get(address) is stream:
                     del self._connections[address]
+                self._failed(stream.queue)
 
-        self.loop.create_task(connect())
+        task = self.loop.create_task(connect())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         return stream
+
+    def _failed(self, unsent: list[bytes]) -> None:
+        """Tell the core which of its client transactions could not be sent (it reports them as 503)."""
+        for data in unsent:
+            try:
+                message = parse_message(data)
+                if isinstance(message, Request) and message.method != "ACK":
+                    branch = message.top_via.branch or ""
+                    self.core.transport_error(client_key(branch, message.method), self.loop.time())
+            except SipError as exc:
+                _log.warning("SIP transport error handling failed: %s", exc)
+        unsent.clear()
+        self.flush()
 
     def _sweep(self) -> None:
         now = self.loop.time()
