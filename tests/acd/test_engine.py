@@ -258,13 +258,14 @@ def test_agent_events_that_do_not_fit_are_refused() -> None:
         e.login("a", {"sales": 90}, 1.0)  # already logged in
     call = new_id()
     e.arrive(call, "sales", 1.0)
-    with pytest.raises(AcdError):
-        e.set_not_ready("a", "lunch", 2.0)  # ringing: answer or ring out first
+    assert e.set_not_ready("a", "lunch", 2.0) == []  # ringing: not ready once the call is over
+    assert e.agent_state("a") is AgentState.RESERVED
     e.answer(call, 3.0)
     chat = new_id()
     e.arrive(chat, "sales", 3.0, media=Media.CHAT)
     assert e.interaction_state(chat) is InteractionState.RINGING  # a chat beside the voice call
     e.hang_up(call, 4.0)
+    assert e.agent_state("a") is AgentState.NOT_READY
     with pytest.raises(AcdError):
         e.logout("a", 5.0)  # the chat is still held
 

@@ -11,6 +11,7 @@ from okc.acd import (
     AcdError,
     AcdEvent,
     AgentState,
+    AgentStateChanged,
     InteractionState,
     RingAgent,
     Service,
@@ -58,19 +59,39 @@ def test_ready_twice_changes_nothing() -> None:
     assert e.agent_state("a") is AgentState.READY
 
 
-def test_not_ready_while_busy_is_refused() -> None:
+def test_not_ready_while_busy_waits_for_the_call_to_end() -> None:
     e = sales_engine()
+    e.login("a", {"sales": 1}, 0.0)
+    e.register_phone("a", 0.0)
+    e.set_ready("a", 0.0)
+    call, waiting = new_id(), new_id()
+    e.arrive(call, "sales", 1.0)
+    e.answer(call, 2.0)
+    assert e.set_not_ready("a", "break", 3.0) == []
+    assert e.agent_state("a") is AgentState.BUSY
+    e.arrive(waiting, "sales", 3.5)
+    out = e.hang_up(call, 4.0)
+    assert e.agent_state("a") is AgentState.NOT_READY  # not ready, and not offered the waiting call
+    assert rings(out) == []
+    assert [x.reason for x in out if isinstance(x, AgentStateChanged)] == ["break"]
+    assert rings(e.set_ready("a", 5.0))[0].interaction == waiting
+
+
+def test_not_ready_asked_while_offered_applies_after_after_call_work() -> None:
+    e = sales_engine(ServicePolicy(acw_required=True))
     e.login("a", {"sales": 1}, 0.0)
     e.register_phone("a", 0.0)
     e.set_ready("a", 0.0)
     call = new_id()
     e.arrive(call, "sales", 1.0)
+    e.set_not_ready("a", "lunch", 1.5)  # while ringing
     e.answer(call, 2.0)
-    with pytest.raises(AcdError):
-        e.set_not_ready("a", "break", 3.0)
-    assert e.agent_state("a") is AgentState.BUSY
-    e.hang_up(call, 4.0)
-    assert e.agent_state("a") is AgentState.READY
+    e.hang_up(call, 3.0)
+    assert e.agent_state("a") is AgentState.AFTER_CALL_WORK
+    e.end_after_call_work("a", 4.0)
+    assert e.agent_state("a") is AgentState.NOT_READY
+    e.set_ready("a", 5.0)
+    assert e.agent_state("a") is AgentState.READY  # the request was used up
 
 
 def test_ready_is_refused_from_after_call_work_and_outbound() -> None:

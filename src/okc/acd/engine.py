@@ -169,6 +169,10 @@ class AcdEngine(EngineViews):
         call: CallRecord | None = None,
         service: str | None = None,
     ) -> None:
+        if new is _A.READY and a.pending_not_ready is not None:
+            new, reason = _A.NOT_READY, a.pending_not_ready
+        if new in (_A.NOT_READY, _A.LOGGED_OUT):
+            a.pending_not_ready = None
         check_agent_transition(a.name, a.state, new)
         old, duration = a.state, self._now - a.since
         a.state, a.reason, a.since = new, reason, self._now
@@ -403,8 +407,8 @@ class AcdEngine(EngineViews):
         return self._flush()
 
     def set_not_ready(self, agent: str, reason: str, now: float) -> list[AcdEvent]:
-        """The agent goes not ready with a reason code (from ready, not ready or after-call work; an agent
-        offered or on a call, or held for an outbound call, must finish that first)."""
+        """The agent goes not ready with a reason code: at once from ready, not ready or after-call work;
+        an agent offered or on a call, or held for an outbound call, goes when that ends (not ready)."""
         self._advance(now)
         a = self._agent(agent)
         if self._reasons is not None and reason not in self._reasons:
@@ -412,7 +416,7 @@ class AcdEngine(EngineViews):
         if a.state is _A.AFTER_CALL_WORK:
             self._end_acw(a, None, _A.NOT_READY, reason)
         elif a.state in (_A.RESERVED, _A.BUSY):
-            raise AcdError(f"agent {agent!r} is {a.state.value}: end the call or reservation first")
+            a.pending_not_ready = reason  # where they would turn ready next, they go not ready instead
         else:
             self._set_agent(a, _A.NOT_READY, reason)
         return self._flush()

@@ -21,6 +21,7 @@ class AgentRecord:
         "last_call",
         "name",
         "outbound",
+        "pending_not_ready",
         "phone",
         "reason",
         "since",
@@ -43,6 +44,7 @@ class AgentRecord:
         self.last_call: CallRecord | None = None
         self.outbound: str | None = None  # service an outbound reservation/call is for
         self.acw_deadline: float | None = None
+        self.pending_not_ready: str | None = None  # asked for while on a call: applies when it ends
         self.acw_limit: float | None = None  # the agent's own (group's) limit, replacing the service's
 
     def qualifies(self, skill: str, needs: tuple[SkillRequirement, ...]) -> bool:
