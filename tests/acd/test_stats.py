@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from okc.acd import AcdEngine, AgentState, Service, ServiceLevelAlert, ServicePolicy
+from okc.acd import AcdEngine, AgentState, IntervalClosed, Service, ServiceLevelAlert, ServicePolicy
 from okc.ids import InteractionId
 
 _RNG = random.Random(11)
@@ -101,3 +101,38 @@ def test_live_snapshot_shows_queue_agents_and_occupancy() -> None:
     status = e.queue_status(queued)
     assert status.position == 1
     assert status.estimated_wait == (46.0 + 4.0) / 2 + 10.0 / 2  # recent talk+hold mean + ACW mean, 1 agent
+
+
+def test_intervals_close_at_their_boundary_with_state_time_split() -> None:
+    e = AcdEngine([Service("s", "s", ServicePolicy(ring_limit=None))], 0.0)
+    e.login("a", {"s": 10}, 600.0, groups=["g"])
+    e.register_phone("a", 600.0)
+    e.set_ready("a", 700.0)
+    call = new_id()
+    e.arrive(call, "s", 800.0)
+    e.answer(call, 850.0)
+    assert e.get_timer() == 900.0
+    out = e.handle_timer(2000.0)  # late: the 900 and 1800 boundaries both close, in order
+    closed = [x.interval for x in out if isinstance(x, IntervalClosed)]
+    assert [(c.length, c.start) for c in closed] == [(900, 0.0), (900, 900.0), (1800, 0.0)]
+    first = closed[0]
+    (agent,) = first.agents
+    assert dict(agent.state_time) == {
+        AgentState.NOT_READY: 100.0,
+        AgentState.READY: 100.0,
+        AgentState.RESERVED: 50.0,
+        AgentState.BUSY: 50.0,
+    }
+    assert agent.occupancy == 100.0 / 200.0
+    assert first.groups[0].name == "g"
+    (service,) = first.services
+    assert (service.offered, service.answered, service.occupancy) == (1, 1, 0.5)
+    assert dict(closed[1].agents[0].state_time) == {AgentState.BUSY: 900.0}  # the call runs on
+    e.hang_up(call, 2100.0)  # busy again counted from 1800 on, not from the answer
+    assert dict(e.stats.agent("a", 900, 2100.0).state_time)[AgentState.BUSY] == 300.0
+    assert dict(e.stats.agent("a").state_time)[AgentState.BUSY] == 2100.0 - 850.0
+    e.logout("a", 2200.0)
+    while (timer := e.get_timer()) is not None:
+        e.handle_timer(timer)
+    assert timer is None
+    assert e.stats.interval("s", 3600, 0.0).offered == 1
