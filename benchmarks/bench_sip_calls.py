@@ -4,12 +4,14 @@ Each side runs pinned to its own core (SIPp on core 0, the answerer on core 1, v
 two cores). The ladder raises the call rate (400, 800, then +400 or +800) for one second
 per step until a step has a failed call, an unexpected message or does not finish in time; the figure is
 the last clean step. The same
-ladder runs against `sipp -sn uas` in the same run for the ratio. Then long calls (-d) measure how many
-concurrent dialogs okc holds without a failure.
+ladder runs against `sipp -sn uas` and against a bare stateless asyncio responder (200 to INVITE and BYE,
+nothing else) in the same run for the ratios. Then long calls (-d) measure how many concurrent dialogs
+okc holds without a failure.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import os
 import shutil
@@ -19,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 from rich.console import Console
 
@@ -26,7 +29,7 @@ from benchmarks.report import Measurement, show
 
 OKC = str(Path(sys.executable).with_name("okc"))
 STEP_SECONDS = 1.0
-LADDER = (400, 800, 1200, 1600, 2000, 2400, 2800, 3200, 4000, 4800, 5600, 6400)
+LADDER = (400, 800, 1200, 1600, 2000, 2400, 2800, 3200, 4000, 4800, 5600, 6400, 8000)
 
 
 def _pin(core: int) -> list[str]:
@@ -52,6 +55,68 @@ def _start_okc() -> tuple[subprocess.Popen[str], int]:
     assert proc.stdout is not None
     line = proc.stdout.readline()
     return proc, int(line.rsplit(":", 1)[1])
+
+
+_BARE_SDP = (
+    b"v=0\r\no=bare 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    b"m=audio 9 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n"
+)
+_COPIED = (b"via", b"v", b"from", b"f", b"to", b"t", b"call-id", b"i", b"cseq")
+
+
+def bare_answer(data: bytes) -> bytes | None:
+    """The peer's whole logic: 200 to INVITE (with SDP) and BYE, copying the five headers; no transactions,
+    no retransmissions, no timers, no dialogs (the issue's "bare stateless asyncio responder")."""
+    head, _, _ = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    method = lines[0].split(b" ", 1)[0]
+    if method not in (b"INVITE", b"BYE"):
+        return None
+    out = [b"SIP/2.0 200 OK"]
+    for line in lines[1:]:
+        name = line.split(b":", 1)[0].strip().lower()
+        if name in _COPIED:
+            tagless = name in (b"to", b"t") and b"tag=" not in line
+            out.append(line + b";tag=bare" if tagless else line)
+    body = _BARE_SDP if method == b"INVITE" else b""
+    out += [b"Contact: <sip:bare@127.0.0.1>", b"Content-Type: application/sdp" if body else b"Allow: INVITE"]
+    out.append(b"Content-Length: " + str(len(body)).encode())
+    return b"\r\n".join(out) + b"\r\n\r\n" + body
+
+
+def bare_responder() -> None:
+    """Run the bare responder on a free UDP port, printing it (run in its own process by main)."""
+
+    class Responder(asyncio.DatagramProtocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.transport = cast(asyncio.DatagramTransport, transport)
+
+        def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+            reply = bare_answer(data)
+            if reply is not None:
+                self.transport.sendto(reply, addr)
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(Responder, local_addr=("127.0.0.1", 0))
+        print(transport.get_extra_info("sockname")[1], flush=True)
+        await loop.create_future()
+
+    asyncio.run(serve())
+
+
+def _start_bare() -> tuple[subprocess.Popen[str], int]:
+    root = Path(__file__).resolve().parent.parent
+    code = "from benchmarks.bench_sip_calls import bare_responder; bare_responder()"
+    proc = subprocess.Popen(
+        [*_pin(1), sys.executable, "-c", code],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    return proc, int(proc.stdout.readline())
 
 
 def _start_sipp_uas(sipp: str, folder: Path) -> tuple[subprocess.Popen[str], int]:
@@ -156,10 +221,18 @@ def main() -> None:
         finally:
             _stop(uas)
             _kill_background_sipp(uas_port)
+        bare, bare_port = _start_bare()
+        try:
+            stateless = _ladder(console, sipp, folder, bare_port, "bare asyncio responder")
+        finally:
+            _stop(bare)
     show(
         f"Calls/s with zero failures under SIPp uac on loopback ({STEP_SECONDS:g} s per step, rising)",
         Measurement("okc sip answer (UDP, transactions + timers)", ours, "calls/s"),
-        [Measurement("SIPp -sn uas (C++)", peer, "calls/s")],
+        [
+            Measurement("SIPp -sn uas (C++)", peer, "calls/s"),
+            Measurement("bare stateless asyncio responder (Python, no transactions)", stateless, "calls/s"),
+        ],
         console,
     )
     show(
