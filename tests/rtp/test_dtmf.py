@@ -178,3 +178,44 @@ def test_non_dtmf_events_and_wrong_payload_type() -> None:
         receiver.receive(RtpPacket(0, 1, 2, 3, b"\x00" * 160), 0.0)
     with pytest.raises(DtmfError):
         receiver.receive(RtpPacket(101, 1, 2, 3, b"\x00"), 0.0)
+
+
+def _digit(digit: str, timestamp: int, now: float) -> list[tuple[float, OutgoingEvent]]:
+    sender = DtmfSender()
+    sender.send(digit, 0.1, now=now, timestamp=timestamp)
+    return drain(sender)
+
+
+def _feed_from(receiver: DtmfReceiver, sent: list[tuple[float, OutgoingEvent]], ssrc: int) -> list[str]:
+    return [e.digit for time, event in sent for e in receiver.receive(event.packet(0, ssrc), time)]
+
+
+def test_a_new_source_is_heard_whatever_its_timestamps() -> None:
+    # The far end is transferred: the new phone's RTP clock starts below, or exactly at, the old one's.
+    receiver = DtmfReceiver()
+    assert _feed_from(receiver, _digit("1", 1_000_000, 0.0), ssrc=0xA) == ["1"]
+    assert _feed_from(receiver, _digit("2", 500_000, 5.0), ssrc=0xB) == ["2"]
+    assert _feed_from(receiver, _digit("3", 1_000_000, 10.0), ssrc=0xC) == ["3"]
+    assert _feed_from(receiver, _digit("4", 500_000 + 800, 15.0), ssrc=0xB) == ["4"]  # B's clock went on
+
+
+def test_a_new_source_ends_the_old_sources_open_event_and_old_late_packets_change_nothing() -> None:
+    receiver = DtmfReceiver()
+    first = [s for s in _digit("1", 1_000_000, 0.0) if not s[1].event.end]  # its end packets are lost
+    assert _feed_from(receiver, first, ssrc=0xA) == []
+    second = _digit("2", 42, 0.5)
+    # B's first packet ends A's event at what A's last update said; then B's digit as usual.
+    assert _feed_from(receiver, second[:1], ssrc=0xB) == ["1"]
+    # A's redundant end packets arrive late, in the middle of B's digit: no repeat of "1", "2" not cut short.
+    late_ends = [s for s in _digit("1", 1_000_000, 0.0) if s[1].event.end]
+    assert _feed_from(receiver, late_ends, ssrc=0xA) == []
+    events = [e for time, event in second[1:] for e in receiver.receive(event.packet(0, 0xB), time)]
+    assert [(e.digit, e.duration) for e in events] == [("2", 0.1)]
+
+
+def test_reset_forgets_a_restarted_sources_timestamps() -> None:
+    receiver = DtmfReceiver()
+    assert _feed_from(receiver, _digit("7", 900_000, 0.0), ssrc=0xA) == ["7"]
+    assert _feed_from(receiver, _digit("8", 100, 2.0), ssrc=0xA) == []  # same SSRC, older clock: ignored
+    assert receiver.reset() == []
+    assert _feed_from(receiver, _digit("9", 100, 4.0), ssrc=0xA) == ["9"]  # after the session's NEW_SOURCE

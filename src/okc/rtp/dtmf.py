@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import struct
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from okc.errors import OkcError
@@ -232,8 +232,10 @@ class DtmfSender:
 
 @dataclass(slots=True)
 class _Heard:
-    """The event being received: its first segment's timestamp, the current one's, and what we know."""
+    """The event being received: its source, its first segment's timestamp, the current one's, and what we
+    know."""
 
+    ssrc: int | None
     code: int
     first_stamp: int
     stamp: int
@@ -243,6 +245,18 @@ class _Heard:
     last_seen: float
 
 
+@dataclass(slots=True)
+class _History:
+    """What one source has sent: the last-segment timestamps of its recent ended events, its newest event."""
+
+    finished: deque[int] = field(default_factory=lambda: deque(maxlen=32))
+    newest: int | None = None
+
+
+_MAX_SOURCES: Final = 8
+"""Sources whose history is kept (the current one, ones it replaced, strays)."""
+
+
 class DtmfReceiver:
     """Turns received telephone-event packets into one `DigitEvent` per digit, emitted when it ends.
 
@@ -250,6 +264,11 @@ class DtmfReceiver:
     (ending the previous one if its end packets were lost), so a lost start packet does not lose the digit.
     End redundancy and late packets of finished events are recognised by timestamp and ignored. An event
     that stops receiving packets ends after `timeout` seconds (`get_timer`/`handle_timer`).
+
+    Timestamps only compare within one source, so the history is kept per SSRC: after the far end is
+    replaced (a transfer, media moved to another gateway) the new source's digits count whatever its
+    timestamps, and a late packet of the old source neither repeats its digit nor cuts the new one short.
+    `reset()` forgets everything, for a source restarted under the same SSRC (a sequence jump).
     """
 
     def __init__(self, payload_type: int = 101, *, clock_rate: int = 8000, timeout: float = 0.25) -> None:
@@ -259,8 +278,8 @@ class DtmfReceiver:
         self._rate = clock_rate
         self._timeout = timeout
         self._current: _Heard | None = None
-        self._finished: deque[int] = deque(maxlen=32)  # last-segment timestamps of recent ended events
-        self._newest: int | None = None  # timestamp of the newest event started
+        self._histories: dict[int | None, _History] = {}
+        self._last_ssrc: int | None = None
         self.ignored = 0
         """Packets that changed nothing: redundant ends, duplicates, late packets of ended events."""
 
@@ -268,12 +287,26 @@ class DtmfReceiver:
         """Feed one RTP packet of the telephone-event payload type; return digits that ended."""
         if packet.payload_type != self._pt:
             raise DtmfError(f"payload type {packet.payload_type} is not telephone-event ({self._pt})")
-        return self.receive_event(TelephoneEvent.parse(packet.payload), packet.timestamp, now)
+        return self.receive_event(
+            TelephoneEvent.parse(packet.payload), packet.timestamp, now, ssrc=packet.ssrc
+        )
 
-    def receive_event(self, event: TelephoneEvent, timestamp: int, now: float) -> list[DigitEvent]:
-        """Feed one parsed payload with its packet's RTP timestamp."""
+    def receive_event(
+        self, event: TelephoneEvent, timestamp: int, now: float, *, ssrc: int | None = None
+    ) -> list[DigitEvent]:
+        """Feed one parsed payload with its packet's RTP timestamp and SSRC (None: the last one seen)."""
         out: list[DigitEvent] = []
+        if ssrc is None:
+            ssrc = self._last_ssrc
+        self._last_ssrc = ssrc
+        history = self._history(ssrc)
         current = self._current
+        if current is not None and current.ssrc != ssrc:
+            if self._is_old(history, timestamp) or event.digit is None:
+                self.ignored += 1  # a late packet of another source
+                return out
+            out.extend(self._end())  # another source has started an event: the open one is over
+            current = None
         if current is not None and timestamp != current.stamp:
             continues = (
                 event.event == current.code
@@ -284,7 +317,7 @@ class DtmfReceiver:
                 current.base += MAX_DURATION
                 current.stamp = timestamp
                 current.duration = 0
-                self._newest = timestamp
+                history.newest = timestamp
             elif ts_newer(timestamp, current.stamp) and not self._is_segment_of(current, timestamp):
                 out.extend(self._end())
                 current = None
@@ -292,28 +325,44 @@ class DtmfReceiver:
                 self.ignored += 1
                 return out
         if current is None:
-            if self._is_old(timestamp) or event.digit is None:
+            if self._is_old(history, timestamp) or event.digit is None:
                 self.ignored += 1
                 return out
             start = now - event.duration / self._rate
-            current = _Heard(event.event, timestamp, timestamp, 0, 0, start, now)
+            current = _Heard(ssrc, event.event, timestamp, timestamp, 0, 0, start, now)
             self._current = current
-            self._newest = timestamp
+            history.newest = timestamp
         current.duration = max(current.duration, event.duration)
         current.last_seen = now
         if event.end:
             out.extend(self._end())
         return out
 
+    def _history(self, ssrc: int | None) -> _History:
+        history = self._histories.get(ssrc)
+        if history is None:
+            if len(self._histories) >= _MAX_SOURCES:  # forget the source heard of longest ago
+                del self._histories[next(iter(self._histories))]
+            history = self._histories[ssrc] = _History()
+        return history
+
     def _is_segment_of(self, current: _Heard, timestamp: int) -> bool:
         """Whether timestamp is an earlier segment's start of the current event (a late packet)."""
         back = ts_distance(current.first_stamp, timestamp)
         return 0 <= back < ts_distance(current.first_stamp, current.stamp) and back % MAX_DURATION == 0
 
-    def _is_old(self, timestamp: int) -> bool:
-        if timestamp in self._finished:
+    @staticmethod
+    def _is_old(history: _History, timestamp: int) -> bool:
+        if timestamp in history.finished:
             return True
-        return self._newest is not None and not ts_newer(timestamp, self._newest)
+        return history.newest is not None and not ts_newer(timestamp, history.newest)
+
+    def reset(self) -> list[DigitEvent]:
+        """Start over (a source restarted under the same SSRC): end the open event, which is returned, and
+        forget every source's timestamps."""
+        out = self._end()
+        self._histories.clear()
+        return out
 
     def get_timer(self) -> float | None:
         """When an event still open without packets will be ended, or None."""
@@ -331,6 +380,6 @@ class DtmfReceiver:
         if current is None:
             return []
         self._current = None
-        self._finished.append(current.stamp)
+        self._history(current.ssrc).finished.append(current.stamp)
         units = current.base + current.duration
         return [DigitEvent(DIGITS[current.code], current.first_seen, units / self._rate, DigitSource.RFC4733)]
