@@ -12,27 +12,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import Session
+from sqlalchemy import insert, update
+from sqlmodel import col, select
 
 from okc.acd.events import AcdEvent, AgentStateChanged, InteractionStateChanged, IntervalClosed
 from okc.acd.figures import AgentSnapshot, ServiceSnapshot
 from okc.acd.policy import Media
-from okc.acd.states import AgentState, InteractionState
+from okc.acd.states import ENDED, AgentState, InteractionState
 from okc.storage.database import Database
 from okc.storage.models import AgentState as StoredAgentState
 from okc.storage.models import (
-    AgentStateChange,
     Channel,
     Direction,
     Interaction,
     IntervalStat,
-    QueueEvent,
     QueueEventKind,
     StatScope,
+    StorageModel,
 )
 from okc.storage.records import record_interval_stats
 
 __all__ = ["AcdStore", "interval_rows"]
+
+_TABLES = StorageModel.metadata.tables
+_INTERACTION, _QUEUE_EVENT, _AGENT_STATE = (
+    _TABLES["interaction"],
+    _TABLES["queue_event"],
+    _TABLES["agent_state_change"],
+)
 
 _I = InteractionState
 _K = QueueEventKind
@@ -129,69 +136,88 @@ class AcdStore:
         self._known: set[str] = set()  # interaction rows known to exist
 
     def write(self, events: Iterable[AcdEvent]) -> None:
-        """Store what the events tell of history (state changes and closed intervals)."""
+        """Store what the events tell of history (state changes and closed intervals), in one transaction
+        plus one for closed intervals; rows go in as bulk inserts, not one ORM object at a time."""
+        contacts: dict[str, dict[str, object]] = {}
+        steps: list[dict[str, object]] = []
+        moves: list[dict[str, object]] = []
+        ended: list[tuple[str, float]] = []
         intervals: list[IntervalStat] = []
-        with self._db.session() as session:
-            for e in events:
-                if isinstance(e, InteractionStateChanged):
-                    self._interaction(session, e)
-                elif isinstance(e, AgentStateChanged):
-                    self._agent(session, e)
-                elif isinstance(e, IntervalClosed):
-                    intervals += interval_rows(e)
+        for e in events:
+            if isinstance(e, InteractionStateChanged):
+                self._contact(contacts, e)
+                steps.append(_step(e))
+                if e.new in ENDED:
+                    ended.append((str(e.interaction), e.time))
+            elif isinstance(e, AgentStateChanged):
+                if e.interaction is not None:
+                    self._contact(contacts, e)
+                moves.append(_move(e))
+            elif isinstance(e, IntervalClosed):
+                intervals += interval_rows(e)
+        if contacts or steps or moves:
+            with self._db.session() as session:
+                connection = session.connection()
+                if contacts:  # the live center may have written the contact already
+                    present = select(Interaction.id).where(col(Interaction.id).in_(list(contacts)))
+                    for key in session.exec(present):
+                        del contacts[key]
+                if contacts:
+                    connection.execute(insert(_INTERACTION), list(contacts.values()))
+                if steps:
+                    connection.execute(insert(_QUEUE_EVENT), steps)
+                if moves:
+                    connection.execute(insert(_AGENT_STATE), moves)
+                for key, at in ended:
+                    connection.execute(
+                        update(_INTERACTION)
+                        .where(_INTERACTION.c.id == key, _INTERACTION.c.ended_at.is_(None))
+                        .values(ended_at=at)
+                    )
+            self._known.update(contacts)
+            self._known.difference_update(key for key, _ in ended)  # no more steps will come for those
         if intervals:
             record_interval_stats(self._db, intervals)
 
-    def _ensure(self, session: Session, e: InteractionStateChanged | AgentStateChanged) -> None:
+    def _contact(
+        self, contacts: dict[str, dict[str, object]], e: InteractionStateChanged | AgentStateChanged
+    ) -> None:
         key = str(e.interaction)
-        if key in self._known:
+        if key in self._known or key in contacts:
             return
-        if session.get(Interaction, key) is None:
-            media = e.media if isinstance(e, InteractionStateChanged) else Media.VOICE
-            session.add(
-                Interaction(
-                    id=key,
-                    channel=Channel.CHAT if media is Media.CHAT else Channel.VOICE,
-                    direction=self._direction,
-                    service=e.service,
-                    started_at=e.time,
-                )
-            )
-            session.flush()
-        self._known.add(key)
+        media = e.media if isinstance(e, InteractionStateChanged) else Media.VOICE
+        contacts[key] = {
+            "id": key,
+            "channel": Channel.CHAT if media is Media.CHAT else Channel.VOICE,
+            "direction": self._direction,
+            "service": e.service,
+            "started_at": e.time,
+            "ended_at": None,
+        }
 
-    def _interaction(self, session: Session, e: InteractionStateChanged) -> None:
-        self._ensure(session, e)
-        kind = _kind(e)
-        completed = kind is _K.COMPLETED
-        session.add(
-            QueueEvent(
-                interaction_id=str(e.interaction),
-                service=e.service,
-                at=e.time,
-                kind=kind,
-                agent=e.agent,
-                waited=e.wait,
-                reason="called back" if e.new is _I.CALLED_BACK else e.reason,
-                talk=e.talk if completed else None,
-                hold=e.hold if completed else None,
-            )
-        )
-        if e.new in (_I.ANSWERED, _I.ABANDONED, _I.TURNED_AWAY, _I.CALLED_BACK, _I.VOICEMAIL):
-            row = session.get(Interaction, str(e.interaction))
-            if row is not None and row.ended_at is None:
-                row.ended_at = e.time
-                session.add(row)
 
-    def _agent(self, session: Session, e: AgentStateChanged) -> None:
-        if e.interaction is not None:
-            self._ensure(session, e)
-        session.add(
-            AgentStateChange(
-                agent=e.agent,
-                at=e.time,
-                state=StoredAgentState(e.new.value),
-                reason=e.reason,
-                interaction_id=None if e.interaction is None else str(e.interaction),
-            )
-        )
+def _step(e: InteractionStateChanged) -> dict[str, object]:
+    kind = _kind(e)
+    completed = kind is _K.COMPLETED
+    return {
+        "interaction_id": str(e.interaction),
+        "service": e.service,
+        "at": e.time,
+        "kind": kind,
+        "agent": e.agent,
+        "position": None,
+        "waited": e.wait,
+        "reason": "called back" if e.new is _I.CALLED_BACK else e.reason,
+        "talk": e.talk if completed else None,
+        "hold": e.hold if completed else None,
+    }
+
+
+def _move(e: AgentStateChanged) -> dict[str, object]:
+    return {
+        "agent": e.agent,
+        "at": e.time,
+        "state": StoredAgentState(e.new.value),
+        "reason": e.reason,
+        "interaction_id": None if e.interaction is None else str(e.interaction),
+    }
