@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from okc.acd import (
     AcdEngine,
@@ -30,9 +32,10 @@ from okc.acd.stats import INTERVALS
 from okc.acd.store import AcdStore
 from okc.ids import InteractionId
 from okc.simulation.events import EventLoop
-from okc.storage import Database, QueueEventKind, agent_states
+from okc.storage import Database, QueueEventKind, StorageModel, agent_states
 from okc.storage.models import StatScope
 from okc.storage.records import interval_stats, queue_events
+from tests.conftest import REQUIRE_INTEROP
 
 START = 8 * 3600.0  # the shift starts at 08:00 and takes calls for two hours
 END = START + 2 * 3600.0
@@ -163,14 +166,35 @@ class Shift:
         return self.engine.set_not_ready("bob", "break", now)
 
 
-@pytest.fixture(scope="module")
-def shift(tmp_path_factory: pytest.TempPathFactory) -> tuple[Shift, Database]:
-    path: Path = tmp_path_factory.mktemp("acd-store")
-    db = Database.open(path)
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.interop),
+    ],
+)
+def shift(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Shift, Database]]:
+    """A shift stored in a SQLite file, and in PostgreSQL when OKC_TEST_POSTGRES_URL names one."""
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("acd-store")
+        db = Database.open(path)
+    else:
+        url = os.environ.get("OKC_TEST_POSTGRES_URL", "")
+        if not url:
+            if REQUIRE_INTEROP:
+                pytest.fail("OKC_TEST_POSTGRES_URL is required (OKC_REQUIRE_INTEROP is set)")
+            pytest.skip("OKC_TEST_POSTGRES_URL is not set")
+        db = Database.open(url)
+        with db.engine.begin() as connection:  # start from an empty database
+            StorageModel.metadata.drop_all(connection)
+            connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     db.upgrade()
     s = Shift(db, seed=5)
     s.run()
-    return s, db
+    yield s, db
+    db.close()
 
 
 def test_the_shift_ran_to_the_end_and_closed_every_interval(shift: tuple[Shift, Database]) -> None:
