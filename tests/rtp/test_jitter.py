@@ -258,3 +258,35 @@ def test_a_drifting_sender_clock_neither_grows_late_loss_nor_delay_over_three_mi
     assert late[-1] <= late[0] + 0.001
     assert delay[-1] <= delay[0] + 0.02  # the 180 ms the drift piles up is not in the buffer
     assert buffer.statistics.late_loss <= 0.01
+
+
+def test_a_dtx_pause_is_shortened_when_the_buffer_holds_more_than_its_target() -> None:
+    # A sender with discontinuous transmission stops sending for 300 ms between two 2 s talkspurts (its
+    # timestamps jump, its sequence numbers do not). The buffer, holding the 40 ms it started with on a
+    # network with no jitter, catches up inside the silence: the second talkspurt plays whole, in order,
+    # with less added delay than the first, and the pause lasts at most the 15 frames it was sent as.
+    arrivals = [(0.03 + TICK * n, packet(n, voice(seed=n), ts0=0)) for n in range(100)]
+    arrivals += [
+        (0.03 + TICK * (n + 15), RtpPacket(PCMA, 100 + n, 160 * (n + 15), 7, voice(seed=n)))
+        for n in range(100, 200)
+    ]
+    buffer = JitterBuffer()
+    frames, position, first_half = [], 0, None
+    for tick in range(int(5.0 / TICK)):
+        now = 0.005 + tick * TICK
+        while position < len(arrivals) and arrivals[position][0] <= now:
+            buffer.push(arrivals[position][1], arrivals[position][0])
+            position += 1
+        frames.append(buffer.pop(now))
+        if first_half is None and buffer.statistics.played == 100:
+            first_half = buffer.statistics
+    assert first_half is not None
+    stats = buffer.statistics
+    assert (stats.played, stats.late, stats.discarded) == (200, 0, 0)
+    assert audio_stamps(frames) == [160 * n for n in range(100)] + [160 * (n + 15) for n in range(100, 200)]
+    kinds = [frame.kind for frame in frames]
+    start = kinds.index(FrameKind.AUDIO)
+    pause = kinds[start + 100 :].index(FrameKind.AUDIO)
+    assert 12 <= pause < 15
+    second_delay = (stats.delay_mean * 200 - first_half.delay_mean * 100) / 100
+    assert second_delay <= first_half.delay_mean - TICK + 1e-9

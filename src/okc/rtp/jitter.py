@@ -6,7 +6,8 @@ each packet's delay relative to the fastest packet of the last two seconds goes 
 forgets old packets exponentially (about 4 s), and the target delay is its 99th percentile (the 95th
 let late loss pass 1 % on benchmarks/bench_jitter.py's heavier traces). The buffer steers toward
 the target only where no one hears it — it drops low-energy frames when it holds too much and inserts
-silence in pauses when it holds too little — and otherwise by waiting on an underrun. Loss is concealed by
+silence in pauses when it holds too little, shortens silent gaps (DTX) when it holds too much — and
+otherwise by waiting on an underrun. Loss is concealed by
 repeating the last frame with a fade to silence over three frames. Packets late for their slot and
 duplicates are dropped and counted; a new SSRC or a large sequence jump starts over.
 """
@@ -305,6 +306,11 @@ class JitterBuffer:
             # Lost (or later than the target allows). Ticks already concealed while waiting stood in for
             # the missing frames: once they cover the gap, play the next frame now, keeping the delay.
             nearest = min(later)
+            excess = self._slack(nearest, now) - target
+            if self._missing > self._config.conceal_frames and excess >= self._frame:
+                # Already silent (a DTX pause, or a loss faded out) and holding more delay than the target:
+                # shorten the silence by the excess, the one place where catching up cannot be heard.
+                self._owed = max(self._owed, min(nearest - index, self._owed + int(excess / self._frame)))
             if self._owed < nearest - index:
                 self._next = index + 1
                 return self._conceal()
