@@ -39,6 +39,7 @@ from okc.rtp.goertzel import DetectorLimits, ToneDetector, dtmf_tone
 from okc.rtp.jitter import Frame, FrameKind, JitterBuffer, JitterConfig, JitterError, JitterStatistics
 from okc.rtp.mixer import Mixer, MixerError, Role
 from okc.rtp.netsim import DelaySpike, JitterShape, NetsimError, NetworkProfile
+from okc.rtp.outgoing import OutgoingError, OutgoingStream
 from okc.rtp.packet import (
     PCMA,
     PCMU,
@@ -123,7 +124,9 @@ __all__ = [
     "NetsimError",
     "NetworkProfile",
     "NtpClock",
+    "OutgoingError",
     "OutgoingEvent",
+    "OutgoingStream",
     "PcapError",
     "Player",
     "PlayerError",
