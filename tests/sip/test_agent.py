@@ -51,8 +51,12 @@ async def _whole_call(alice: UserAgent, bob: UserAgent) -> None:
     assert answered.sdp is not None
     await bob.next_event(CallEstablished, call=incoming.call)
 
-    alice.send_dtmf(ref, "7")
+    assert alice.send_dtmf(ref, "7") == "info"
     assert await bob.next_event(DtmfReceived) == DtmfReceived(incoming.call, "7", 160)
+    handed: list[tuple[str, int]] = []
+    alice.attach_dtmf(ref, lambda digit, ms: handed.append((digit, ms)))  # the answer lists telephone-event
+    assert alice.send_dtmf(ref, "#", 200) == "rfc4733"
+    assert handed == [("#", 200)]
     alice.hold(ref)
     assert await bob.next_event(CallHeld) == CallHeld(incoming.call, True)
     assert await alice.next_event(CallHeld) == CallHeld(ref, False)

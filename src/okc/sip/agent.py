@@ -2,8 +2,8 @@
 
 `UserAgent.start(...)` binds a transport (okc.sip.transport) around a `UserAgentCore` (okc.sip.ua) and
 exposes the call commands as plain methods: `call`, `ring`, `answer`, `reject`, `hangup`, `hold`, `unhold`,
-`send_dtmf` (INFO; RFC 4733 in-band events are the media layer's), `transfer`, `notify_transfer`, and
-`options` (a standalone OPTIONS awaited for its response). Every state change arrives as an event of
+`send_dtmf` (RFC 4733 through the media attached with `attach_dtmf`, else INFO), `transfer`,
+`notify_transfer`, and `options` (a standalone OPTIONS awaited for its response). Every state change arrives as an event of
 okc.sip.ua_events through `events()` (an async iterator), `next_event(...)`, or an `on_event` callback.
 401/407 challenges are answered when credentials are given.
 """
@@ -26,13 +26,15 @@ from okc.sip.sdp import SessionDescription
 from okc.sip.timers import TimerConfig
 from okc.sip.transport import SipTransport, TransportOptions
 from okc.sip.ua import RequestFilter, UserAgentCore
-from okc.sip.ua_events import CallRef, RequestFailed, ResponseToRequest, UaEvent
+from okc.sip.ua_events import CallEnded, CallFailed, CallRef, RequestFailed, ResponseToRequest, UaEvent
 from okc.sip.uri import SipUri, Uri, parse_uri
 
 __all__ = ["AgentError", "AgentSettings", "OptionsResult", "UserAgent"]
 
 #: Turns a target URI into the address of the next hop (an RFC 3263 resolver plugs in here).
 Resolver = Callable[[Uri], Awaitable[Address]]
+#: A call's media sending one DTMF digit as RFC 4733 events: (digit, duration in ms).
+DtmfMedia = Callable[[str, int], None]
 
 
 class AgentError(OkcError):
@@ -85,6 +87,7 @@ class UserAgent:
         self._queue: asyncio.Queue[UaEvent] = asyncio.Queue()
         self._callbacks: list[Callable[[UaEvent], None]] = []
         self._waiting: dict[TransactionKey, asyncio.Future[Response | int]] = {}
+        self._dtmf_media: dict[CallRef, DtmfMedia] = {}
 
     @classmethod
     async def start(
@@ -139,6 +142,8 @@ class UserAgent:
     # --- events --------------------------------------------------------------------------------------
 
     def _on_event(self, event: UaEvent) -> None:
+        if isinstance(event, CallEnded | CallFailed):
+            self._dtmf_media.pop(event.call, None)
         if isinstance(event, ResponseToRequest | RequestFailed):
             future = self._waiting.pop(event.key, None)
             if future is not None and not future.done():
@@ -221,10 +226,24 @@ class UserAgent:
         self.core.unhold(call, self._now())
         self.transport.flush()
 
-    def send_dtmf(self, call: CallRef, digit: str, duration_ms: int = 160) -> None:
-        """Send a DTMF digit by SIP INFO."""
+    def attach_dtmf(self, call: CallRef, send: DtmfMedia) -> None:
+        """Let the call's media send DTMF as RFC 4733 events: `send(digit, duration_ms)` (okc.rtp.dtmf)."""
+        self._dtmf_media[call] = send
+
+    def send_dtmf(self, call: CallRef, digit: str, duration_ms: int = 160) -> str:
+        """Send a DTMF digit: handed to the media as RFC 4733 when attached and the peer's SDP has
+        telephone-event, else by SIP INFO. Returns which way it went ("rfc4733" or "info")."""
+        media = self._dtmf_media.get(call)
+        sdp = self.core.remote_sdp(call)
+        events = sdp is not None and any(
+            c.name.lower() == "telephone-event" for m in sdp.media[:1] for c in m.codecs
+        )
+        if media is not None and events:
+            media(digit, duration_ms)
+            return "rfc4733"
         self.core.send_dtmf(call, digit, self._now(), duration_ms)
         self.transport.flush()
+        return "info"
 
     def transfer(self, call: CallRef, target: str | SipUri, *, replaces: Replaces | None = None) -> None:
         """REFER the peer to `target` (blind; attended with `replaces`)."""
