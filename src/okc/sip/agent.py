@@ -3,8 +3,9 @@
 `UserAgent.start(...)` binds a transport (okc.sip.transport) around a `UserAgentCore` (okc.sip.ua) and
 exposes the call commands as plain methods: `call`, `ring`, `answer`, `reject`, `hangup`, `hold`, `unhold`,
 `send_dtmf` (RFC 4733 through the media attached with `attach_dtmf`, else INFO), `transfer`,
-`notify_transfer`, and `options` (a standalone OPTIONS awaited for its response). Every state change arrives as an event of
-okc.sip.ua_events through `events()` (an async iterator), `next_event(...)`, or an `on_event` callback.
+`notify_transfer`, and `options` (a standalone OPTIONS awaited for its response). Every state change
+arrives as an event of okc.sip.ua_events through `events()` (an async iterator), `next_event(...)`, or an
+`on_event` callback.
 401/407 challenges are answered when credentials are given.
 """
 
