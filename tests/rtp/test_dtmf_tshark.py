@@ -7,7 +7,6 @@ growing durations every 50 ms, three end packets carrying the final duration, an
 
 from __future__ import annotations
 
-import struct
 import subprocess
 from pathlib import Path
 
@@ -15,32 +14,12 @@ import pytest
 
 from okc.rtp.dtmf import DtmfSender, digit_code
 from tests.conftest import require_program
+from tests.rtp.capture import write_capture
 
 pytestmark = pytest.mark.interop
 
 PT = 101
 SRC, DST = ("127.0.0.1", 40002), ("127.0.0.2", 40000)
-
-
-def _frame(payload: bytes) -> bytes:
-    """Raw IPv4 + UDP (checksum 0: none, as IPv4 allows) from SRC to DST."""
-    udp = struct.pack("!HHHH", SRC[1], DST[1], 8 + len(payload), 0) + payload
-    addresses = bytes(map(int, SRC[0].split("."))) + bytes(map(int, DST[0].split(".")))
-    header = struct.pack("!BBHHHBBH", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0) + addresses
-    total = sum(struct.unpack("!10H", header))
-    while total > 0xFFFF:
-        total = (total & 0xFFFF) + (total >> 16)
-    return header[:10] + struct.pack("!H", ~total & 0xFFFF) + header[12:] + udp
-
-
-def _capture(path: Path, packets: list[tuple[float, bytes]]) -> Path:
-    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101)]  # link type 101: raw IP
-    for time, payload in packets:
-        data = _frame(payload)
-        seconds = int(time)
-        out.append(struct.pack("<IIII", seconds, round((time - seconds) * 1e6), len(data), len(data)) + data)
-    path.write_bytes(b"".join(out))
-    return path
 
 
 def test_tshark_dissects_okc_rfc4733_events(tmp_path: Path) -> None:
@@ -55,7 +34,7 @@ def test_tshark_dissects_okc_rfc4733_events(tmp_path: Path) -> None:
         for event in sender.handle_timer(timer):
             packets.append((timer, bytes(event.packet(sequence, 0xD7F)), event))
             sequence = (sequence + 1) & 0xFFFF
-    capture = _capture(tmp_path / "dtmf.pcap", [(time, data) for time, data, _ in packets])
+    capture = write_capture(tmp_path / "dtmf.pcap", [(time, SRC, DST, data) for time, data, _ in packets])
     fields = ["rtp.seq", "rtp.marker", "rtp.timestamp", "rtp.p_type"]
     fields += ["rtpevent.event_id", "rtpevent.end_of_event", "rtpevent.volume", "rtpevent.duration"]
     result = subprocess.run(
