@@ -56,3 +56,43 @@ def test_each_digit_once_and_in_order(
         heard += receiver.receive_event(payload, stamp, time)
     heard += receiver.handle_timer(1e9)
     assert "".join(event.digit for event in heard) == "".join(digit for digit, _ in presses)
+
+
+@given(
+    first=st.lists(st.sampled_from(DIGITS), min_size=1, max_size=4),
+    second=st.lists(st.sampled_from(DIGITS), min_size=1, max_size=4),
+    stamps=st.tuples(st.integers(0, 0xFFFF_FFFF), st.integers(0, 0xFFFF_FFFF)),
+    lose_first_ends=st.booleans(),
+    rng=st.randoms(use_true_random=False),
+)
+def test_digits_of_a_transferred_call_are_each_heard_once_whatever_the_new_clock(
+    first: list[str],
+    second: list[str],
+    stamps: tuple[int, int],
+    lose_first_ends: bool,
+    rng: random.Random,
+) -> None:
+    # The far end changes mid-call (a transfer): a new SSRC whose RTP clock starts anywhere, even at or
+    # below the old one's. Packets of both are duplicated and reordered within the jitter window.
+    arrivals: list[tuple[float, TelephoneEvent, int, int]] = []
+    begin = 0.0
+    for ssrc, digits, stamp in ((0xA, first, stamps[0]), (0xB, second, stamps[1])):
+        sender = DtmfSender(interval=0.05, gap=GAP)
+        for digit in digits:
+            sender.send(digit, 0.1, now=begin, timestamp=stamp)
+        while (timer := sender.get_timer()) is not None:
+            for event in sender.handle_timer(timer):
+                if ssrc == 0xA and lose_first_ends and event.event.end and len(arrivals) > 0:
+                    continue  # the old source's end packets are lost: its last digit must end anyway
+                for _ in range(1 + (rng.random() < 0.3)):
+                    arrivals.append((timer + rng.uniform(0, JITTER), event.event, event.timestamp, ssrc))
+            begin = timer + GAP + JITTER
+    arrivals.sort(key=lambda arrival: arrival[0])
+    receiver = DtmfReceiver(timeout=0.25)
+    heard: list[DigitEvent] = []
+    for time, payload, stamp, ssrc in arrivals:
+        while (timer := receiver.get_timer()) is not None and timer <= time:
+            heard += receiver.handle_timer(timer)
+        heard += receiver.receive_event(payload, stamp, time, ssrc=ssrc)
+    heard += receiver.handle_timer(1e9)
+    assert "".join(event.digit for event in heard) == "".join(first + second)
