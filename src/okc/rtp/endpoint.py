@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from okc.errors import OkcError
 from okc.rtp.packet import RtpError, RtpPacket, SequenceEvent, SequenceUpdate, SourceTracker
@@ -39,6 +39,7 @@ __all__ = [
     "EndpointError",
     "PortAllocator",
     "PortPair",
+    "PortRange",
     "RtcpReceived",
     "RtpEndpoint",
     "RtpReceived",
@@ -72,6 +73,20 @@ class PortPair:
         return self.rtp + 1
 
 
+class PortRange(Protocol):
+    """A configured port range, such as okc.config's RtpPorts (kept structural: no import of the config)."""
+
+    @property
+    def start(self) -> int:
+        """The first port."""
+        ...
+
+    @property
+    def end(self) -> int:
+        """The last port (inclusive)."""
+        ...
+
+
 class PortAllocator:
     """Hands out RTP/RTCP port pairs from a configured range and takes them back.
 
@@ -86,6 +101,11 @@ class PortAllocator:
         self._pairs = [PortPair(port) for port in range(first, high, 2)]
         self._free = deque(self._pairs)
         self._used: set[PortPair] = set()
+
+    @classmethod
+    def from_config(cls, ports: PortRange) -> PortAllocator:
+        """The allocator for the configured `telephony.rtp_ports` (okc.config RtpPorts; end inclusive)."""
+        return cls(ports.start, ports.end)
 
     @property
     def capacity(self) -> int:
