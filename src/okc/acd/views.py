@@ -77,7 +77,8 @@ class EngineViews:
         return self._offered
 
     def queue_status(self, interaction: InteractionId) -> QueueStatus:
-        """Position and estimated wait (position × recent handle time ÷ staffed agents) of a waiting call."""
+        """Position in its own queue (voice and chat queue apart) and estimated wait (position × recent handle
+        time ÷ staffed agents) of a waiting interaction."""
         c = self._calls.get(interaction)
         if c is None:
             raise UnknownInteractionError(f"interaction {interaction} is not held by the ACD")
@@ -87,7 +88,7 @@ class EngineViews:
         ahead = sum(
             1
             for o in self._calls.values()
-            if o.service == c.service and o.state is _I.WAITING and o.key() < key
+            if o.service == c.service and o.media is c.media and o.state is _I.WAITING and o.key() < key
         )
         skill = self._services[c.service].skill
         staffed = sum(
