@@ -1,4 +1,4 @@
-"""Rules of issue 6 that the first engine tests left loose (found in the audit, /work/notes/issue6-audit.md)."""
+"""Rules of issue 6 the first engine tests left loose (found in the audit, /work/notes/issue6-audit.md)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,8 @@ def test_an_agent_ready_for_chat_without_a_phone_gets_no_voice_until_the_phone_r
     e.answer(call, 3.0)
     e.hang_up(call, 4.0)
     out = e.unregister_phone("a", 5.0)
-    assert e.agent_state("a") is AgentState.READY and moves(out, "a") == []  # still serves chats
+    assert e.agent_state("a") is AgentState.READY  # still serves chats
+    assert moves(out, "a") == []
     voice = new_id()
     assert rings(e.arrive(voice, "sales", 6.0)) == []
     chat = new_id()

@@ -64,6 +64,7 @@ class AcdMachine(RuleBasedStateMachine):
         self.ids: list[InteractionId] = []
         self.voice_of: dict[str, InteractionId] = {}
         self.state_of: dict[str, AgentState] = {}  # as the emitted state changes tell it
+        self.phone_on: dict[str, bool] = {}  # as the phone events fed in tell it
 
     def check(self, events: list[AcdEvent]) -> None:
         for e in events:
@@ -82,6 +83,7 @@ class AcdMachine(RuleBasedStateMachine):
                 assert self.engine.agent_state(e.agent) is AgentState.RESERVED
                 assert e.interaction not in self.voice_of.values(), f"{e.interaction} offered twice"
                 assert e.agent not in self.voice_of, f"{e.agent} offered a second voice call"
+                assert self.phone_on.get(e.agent, False), f"{e.agent} offered voice with no phone"
                 self.voice_of[e.agent] = e.interaction
 
     def release(self, e: InteractionStateChanged) -> None:
@@ -113,7 +115,9 @@ class AcdMachine(RuleBasedStateMachine):
     def phone(self, agent: str, on: bool) -> None:
         self.tick(0.5)
         fn = self.engine.register_phone if on else self.engine.unregister_phone
-        self.attempt(lambda: fn(agent, self.now))
+        with contextlib.suppress(AcdError):  # unregistering an unknown agent's phone is refused
+            self.check(fn(agent, self.now))
+            self.phone_on[agent] = on
 
     @rule(agent=st.sampled_from(AGENTS), ready=st.booleans())
     def availability(self, agent: str, ready: bool) -> None:

@@ -26,6 +26,7 @@ from okc.acd import (
     IntervalClosed,
     RingAgent,
     Service,
+    ServiceLevelAlert,
     ServicePolicy,
 )
 from okc.acd.stats import INTERVALS
@@ -34,7 +35,7 @@ from okc.ids import InteractionId
 from okc.simulation.events import EventLoop
 from okc.storage import Database, QueueEventKind, StorageModel, agent_states
 from okc.storage.models import StatScope
-from okc.storage.records import interval_stats, queue_events
+from okc.storage.records import interval_stats, queue_events, service_level_alerts
 from tests.conftest import REQUIRE_INTEROP
 
 START = 8 * 3600.0  # the shift starts at 08:00 and takes calls for two hours
@@ -63,6 +64,7 @@ class Shift:
                     acw_required=True,
                     acw_limit=30.0,
                     count_short_abandons=False,
+                    sl_alert_below=0.9,
                 ),
             ),
             Service("support", "support", ServicePolicy(ring_limit=15.0)),
@@ -319,3 +321,21 @@ def test_service_occupancy_per_interval_comes_from_its_agents(shift: tuple[Shift
         work = _sum([a.reserved_time + a.busy_time + a.acw_time for a in agents])
         available = work + _sum([a.ready_time for a in agents])
         assert r.occupancy == (pytest.approx(work / available) if available > 0 else None)
+
+
+def test_service_level_alerts_are_stored_as_emitted(shift: tuple[Shift, Database]) -> None:
+    s, db = shift
+    emitted = [
+        (e.service, e.time, e.level, e.threshold, e.below)
+        for e in s.events
+        if isinstance(e, ServiceLevelAlert)
+    ]
+    assert emitted, "the shift should cross the 90 % alert threshold at least once"
+    assert emitted[0][4] is True  # the first crossing is a drop below
+    stored = [(r.service, r.at, r.level, r.threshold, r.below) for r in service_level_alerts(db)]
+    assert stored == emitted
+    assert service_level_alerts(db, service="support") == []
+    since = emitted[-1][1]
+    assert len(service_level_alerts(db, service="sales", since=since)) == sum(
+        1 for e in emitted if e[1] >= since
+    )

@@ -4,8 +4,8 @@ AcdStore is the sink an adapter hands the engine's events to (the engine itself 
 changes go to ``agent_state_change``; interaction state changes to ``queue_event`` (entered, offered,
 rejected, answered, abandoned, overflowed, timed out, voicemail, completed with talk and hold) under the
 contact's ``interaction`` row, created at arrival when the live center has not made it yet; each
-IntervalClosed becomes ``interval_stat`` rows per service, agent and group. Actions (ring, dial, notify)
-are not history and are skipped.
+IntervalClosed becomes ``interval_stat`` rows per service, agent and group; each ServiceLevelAlert a
+``service_level_alert`` row. Actions (ring, dial, notify) are not history and are skipped.
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ from collections.abc import Iterable
 from sqlalchemy import insert, update
 from sqlmodel import col, select
 
-from okc.acd.events import AcdEvent, AgentStateChanged, InteractionStateChanged, IntervalClosed
+from okc.acd.events import (
+    AcdEvent,
+    AgentStateChanged,
+    InteractionStateChanged,
+    IntervalClosed,
+    ServiceLevelAlert,
+)
 from okc.acd.figures import AgentSnapshot, ServiceSnapshot
 from okc.acd.policy import Media
 from okc.acd.states import ENDED, AgentState, InteractionState
@@ -30,7 +36,8 @@ from okc.storage.models import (
     StatScope,
     StorageModel,
 )
-from okc.storage.records import record_interval_stats
+from okc.storage.models import ServiceLevelAlert as StoredAlert
+from okc.storage.records import record_interval_stats, record_service_level_alerts
 
 __all__ = ["AcdStore", "interval_rows"]
 
@@ -137,12 +144,14 @@ class AcdStore:
 
     def write(self, events: Iterable[AcdEvent]) -> None:
         """Store what the events tell of history (state changes and closed intervals), in one transaction
-        plus one for closed intervals; rows go in as bulk inserts, not one ORM object at a time."""
+        plus one each for closed intervals and alerts; rows go in as bulk inserts, not one ORM object at
+        a time."""
         contacts: dict[str, dict[str, object]] = {}
         steps: list[dict[str, object]] = []
         moves: list[dict[str, object]] = []
         ended: list[tuple[str, float]] = []
         intervals: list[IntervalStat] = []
+        alerts: list[StoredAlert] = []
         for e in events:
             if isinstance(e, InteractionStateChanged):
                 self._contact(contacts, e)
@@ -155,6 +164,12 @@ class AcdStore:
                 moves.append(_move(e))
             elif isinstance(e, IntervalClosed):
                 intervals += interval_rows(e)
+            elif isinstance(e, ServiceLevelAlert):
+                alerts.append(
+                    StoredAlert(
+                        service=e.service, at=e.time, level=e.level, threshold=e.threshold, below=e.below
+                    )
+                )
         if contacts or steps or moves:
             with self._db.session() as session:
                 connection = session.connection()
@@ -178,6 +193,8 @@ class AcdStore:
             self._known.difference_update(key for key, _ in ended)  # no more steps will come for those
         if intervals:
             record_interval_stats(self._db, intervals)
+        if alerts:
+            record_service_level_alerts(self._db, alerts)
 
     def _contact(
         self, contacts: dict[str, dict[str, object]], e: InteractionStateChanged | AgentStateChanged

@@ -30,6 +30,7 @@ from okc.storage.models import (
     QueueEventKind,
     Recording,
     RecordingFormat,
+    ServiceLevelAlert,
     SipLeg,
     StatScope,
     StorageModel,
@@ -57,7 +58,9 @@ from okc.storage.records import (
     record_qa_evaluation,
     record_queue_event,
     record_recording,
+    record_service_level_alerts,
     recording_file_name,
+    service_level_alerts,
 )
 
 __all__ = [
@@ -84,6 +87,7 @@ __all__ = [
     "QueueEventKind",
     "Recording",
     "RecordingFormat",
+    "ServiceLevelAlert",
     "SipLeg",
     "StatScope",
     "StorageModel",
@@ -108,5 +112,7 @@ __all__ = [
     "record_qa_evaluation",
     "record_queue_event",
     "record_recording",
+    "record_service_level_alerts",
     "recording_file_name",
+    "service_level_alerts",
 ]

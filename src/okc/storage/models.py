@@ -380,3 +380,16 @@ class IntervalStat(StorageModel, table=True):
     aht: float | None = None
     abandonment_rate: float | None = None
     occupancy: float | None = None
+
+
+class ServiceLevelAlert(StorageModel, table=True):
+    """A service's live service level crossed the supervisor's threshold (below) or came back over it."""
+
+    __tablename__ = "service_level_alert"
+
+    id: int | None = Field(default=None, primary_key=True)
+    service: str = Field(max_length=NAME_LENGTH, index=True)
+    at: float = Field(index=True)
+    level: float
+    threshold: float
+    below: bool

@@ -35,6 +35,7 @@ from okc.storage.models import (
     QueueEventKind,
     Recording,
     RecordingFormat,
+    ServiceLevelAlert,
     SipLeg,
     StatScope,
 )
@@ -62,7 +63,9 @@ __all__ = [
     "record_qa_evaluation",
     "record_queue_event",
     "record_recording",
+    "record_service_level_alerts",
     "recording_file_name",
+    "service_level_alerts",
 ]
 
 
@@ -319,6 +322,29 @@ def interval_stats(
                 query.order_by(col(IntervalStat.start), col(IntervalStat.length), col(IntervalStat.name))
             )
         )
+
+
+def record_service_level_alerts(db: Database, rows: Iterable[ServiceLevelAlert]) -> int:
+    """Store supervisor alerts (a service's live service level crossing its threshold); returns how many."""
+    rows = list(rows)
+    with db.session() as session:
+        session.add_all(rows)
+    return len(rows)
+
+
+def service_level_alerts(
+    db: Database, *, service: str | None = None, since: float | None = None, until: float | None = None
+) -> list[ServiceLevelAlert]:
+    """Stored alerts in time order, optionally of one service and with at in [since, until)."""
+    query = select(ServiceLevelAlert)
+    if service is not None:
+        query = query.where(ServiceLevelAlert.service == service)
+    if since is not None:
+        query = query.where(ServiceLevelAlert.at >= since)
+    if until is not None:
+        query = query.where(ServiceLevelAlert.at < until)
+    with db.session() as session:
+        return list(session.exec(query.order_by(col(ServiceLevelAlert.at), col(ServiceLevelAlert.id))))
 
 
 def record_disposition(
