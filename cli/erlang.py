@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from okc.erlang import ErlangError, erlang_a, erlang_c, occupancy
+from okc.erlang import ErlangCTable, ErlangError, erlang_a
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(s|sec|m|min|h)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"": 1.0, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
@@ -72,30 +72,31 @@ class _Row:
     occupancy: float
     a_p_wait: float | None = None
     a_p_abandon: float | None = None
+    a_p_short_abandon: float | None = None
     a_service_level: float | None = None
     a_asa: float | None = None
     a_occupancy: float | None = None
 
 
-def _row(traffic: float, agents: int, aht: float, goal: Goal, patience: float | None) -> _Row:
-    stable = traffic < agents
-    c = erlang_c(traffic, agents)
-    sl = max(0.0, 1 - c * math.exp(-(agents - traffic) * goal.threshold / aht)) if stable else 0.0
-    asa = c * aht / (agents - traffic) if stable else math.inf
+def _row(
+    table: ErlangCTable, agents: int, goal: Goal, patience: float | None, *, exclude_short: bool = False
+) -> _Row:
+    """One staffing row: Erlang C from the shared table, Erlang A (short abandons counted or not) when
+    callers have a patience."""
+    stable = table.traffic < agents
+    sl = table.service_level(agents, goal.threshold) if stable else 0.0
+    c = _Row(agents, table.p_wait(agents), sl, table.average_speed_of_answer(agents), table.occupancy(agents))
     if patience is None:
-        return _Row(agents, c, sl, asa, occupancy(traffic, agents))
-    a = erlang_a(traffic, agents, aht, patience, goal.threshold)
-    return _Row(
-        agents,
+        return c
+    a = erlang_a(table.traffic, agents, table.aht, patience, goal.threshold)
+    return replace(
         c,
-        sl,
-        asa,
-        occupancy(traffic, agents),
-        a.p_wait,
-        a.p_abandon,
-        a.service_level,
-        a.average_speed_of_answer,
-        a.occupancy,
+        a_p_wait=a.p_wait,
+        a_p_abandon=a.p_abandon,
+        a_p_short_abandon=a.p_short_abandon,
+        a_service_level=a.service_level_excluding_short_abandons if exclude_short else a.service_level,
+        a_asa=a.average_speed_of_answer,
+        a_occupancy=a.occupancy,
     )
 
 
@@ -117,6 +118,13 @@ def _secs(value: float | None) -> str:
 @click.option("--aht", required=True, help="Average handling time (e.g. 180, 180s, 3m).")
 @click.option("--sl", "goal_text", default="80/20", show_default=True, help="Goal: PERCENT/SECONDS.")
 @click.option("--patience", default=None, help="Mean caller patience; adds Erlang A (abandonment) columns.")
+@click.option(
+    "--exclude-short-abandons",
+    "exclude_short",
+    is_flag=True,
+    help="Erlang A service level leaves callers who hang up within the threshold out (as the service's "
+    "count_short_abandons: false does); by default they count.",
+)
 @click.option("--max-occupancy", "occupancy_text", default=None, help="Highest occupancy (e.g. 85%).")
 @click.option("--min-agents", type=int, default=None, help="First row of the table.")
 @click.option("--max-agents", type=int, default=None, help="Last row of the table.")
@@ -127,6 +135,7 @@ def erlang(
     aht: str,
     goal_text: str,
     patience: str | None,
+    exclude_short: bool,
     occupancy_text: str | None,
     min_agents: int | None,
     max_agents: int | None,
@@ -138,6 +147,8 @@ def erlang(
     aht_s = parse_duration(aht, "--aht")
     goal = Goal.parse(goal_text)
     patience_s = None if patience is None else parse_duration(patience, "--patience")
+    if exclude_short and patience_s is None:
+        raise ErlangError("--exclude-short-abandons needs --patience (without it nobody abandons)")
     max_occ = _parse_occupancy(occupancy_text)
     traffic = calls * aht_s / interval_s
     first = min_agents if min_agents is not None else max(1, math.floor(traffic * 0.9))
@@ -147,12 +158,13 @@ def erlang(
         raise ErlangError(f"--max-agents ({max_agents}) is below the first row ({first})")
     limit = max_agents if max_agents is not None else first + 10_000
 
+    erlang_c = ErlangCTable(traffic, aht_s)  # each row is one recursion step from the row above
     rows: list[_Row] = []
     best_c: int | None = None
     best_a: int | None = None
     agents = first
     while agents <= limit:
-        row = _row(traffic, agents, aht_s, goal, patience_s)
+        row = _row(erlang_c, agents, goal, patience_s, exclude_short=exclude_short)
         rows.append(row)
         if best_c is None and _meets(row.service_level, row.occupancy, goal, max_occ):
             best_c = agents
@@ -171,7 +183,8 @@ def erlang(
     for name in ("agents", "P(wait)", f"SL {goal.threshold:g}s", "ASA s", "occ."):
         table.add_column(name, justify="right")
     if patience_s is not None:
-        for name in ("A P(wait)", "A abandon", f"A SL {goal.threshold:g}s", "A ASA s", "A occ."):
+        a_sl = f"A SL {goal.threshold:g}s" + (" excl." if exclude_short else "")
+        for name in ("A P(wait)", "A abandon", f"A ab. <{goal.threshold:g}s", a_sl, "A ASA s", "A occ."):
             table.add_column(name, justify="right")
     table.add_column("goal")
     for row in rows:
@@ -187,6 +200,7 @@ def erlang(
             cells += [
                 _pct(row.a_p_wait),
                 _pct(row.a_p_abandon),
+                _pct(row.a_p_short_abandon),
                 _pct(row.a_service_level),
                 _secs(row.a_asa),
                 _pct(row.a_occupancy),
@@ -203,8 +217,9 @@ def erlang(
         f"Erlang C minimum: {best_c} agents" if best_c is not None else "Erlang C: goal not met in this range"
     )
     if patience_s is not None:
+        short_words = ", short abandons excluded" if exclude_short else ""
         console.print(
-            f"Erlang A minimum (mean patience {patience_s:g} s): {best_a} agents"
+            f"Erlang A minimum (mean patience {patience_s:g} s{short_words}): {best_a} agents"
             if best_a is not None
             else "Erlang A: goal not met in this range"
         )

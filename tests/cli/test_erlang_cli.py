@@ -49,6 +49,20 @@ def test_patience_adds_erlang_a_columns() -> None:
     assert "Erlang A minimum (mean patience 120 s): 12 agents" in out
 
 
+def test_short_abandons_can_be_left_out_of_the_erlang_a_service_level() -> None:
+    args = ["--calls", "100", "--aht", "180", "--patience", "120", "--sl", "85/20"]
+    code, counted = _run(*args)
+    assert code == 0, counted
+    assert _row(counted, 12)[7:9] == ["3.4%", "82.6%"]  # 3.4 % hang up within 20 s; they count: below 85 %
+    assert "Erlang A minimum (mean patience 120 s): 13 agents" in counted
+    code, excluded = _run(*args, "--exclude-short-abandons")
+    assert code == 0, excluded
+    assert _row(excluded, 12)[7:9] == ["3.4%", "85.5%"]
+    assert "excl." in excluded  # the Erlang A service-level column says so (rich may wrap its header)
+    assert "Erlang A minimum (mean patience 120 s, short abandons excluded): 12 agents" in excluded
+    assert _row(excluded, 12)[:5] == _row(counted, 12)[:5]  # Erlang C has no abandons: unchanged
+
+
 def test_max_occupancy_raises_the_minimum() -> None:
     code, out = _run("--calls", "100", "--aht", "180", "--max-occupancy", "65%")
     assert code == 0, out
@@ -75,6 +89,7 @@ def test_explicit_agent_range() -> None:
         (["--calls", "100", "--aht", "180", "--max-occupancy", "lots"], "--max-occupancy"),
         (["--calls", "100", "--aht", "180", "--min-agents", "0"], "--min-agents"),
         (["--calls", "100", "--aht", "180", "--min-agents", "9", "--max-agents", "5"], "--max-agents"),
+        (["--calls", "100", "--aht", "180", "--exclude-short-abandons"], "--exclude-short-abandons needs"),
     ],
 )
 def test_bad_options_exit_2_with_a_clear_error(args: list[str], message: str) -> None:
