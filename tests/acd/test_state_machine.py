@@ -1,6 +1,7 @@
 """Hypothesis state machine: random agent and caller behaviour never breaks the engine's invariants.
 
-Never route to a not-ready or unskilled agent, never two voice calls on one agent, never lose an
+Never route to a not-ready agent, one without a registered phone, or one lacking the service skill or a
+caller's auxiliary skill (a language); never two voice calls on one agent, never lose an
 interaction; every offered interaction is in exactly one state and the state counts sum to offered.
 """
 
@@ -27,6 +28,7 @@ from okc.acd import (
     RoutingPolicy,
     Service,
     ServicePolicy,
+    SkillRequirement,
 )
 from okc.ids import InteractionId
 
@@ -65,6 +67,7 @@ class AcdMachine(RuleBasedStateMachine):
         self.voice_of: dict[str, InteractionId] = {}
         self.state_of: dict[str, AgentState] = {}  # as the emitted state changes tell it
         self.phone_on: dict[str, bool] = {}  # as the phone events fed in tell it
+        self.needs: dict[InteractionId, tuple[SkillRequirement, ...]] = {}  # auxiliary skills per call
 
     def check(self, events: list[AcdEvent]) -> None:
         for e in events:
@@ -80,6 +83,10 @@ class AcdMachine(RuleBasedStateMachine):
             if isinstance(e, (RingAgent, DialCallback)):
                 level = self.skills[e.agent].get(e.service, 0)
                 assert level > 0, f"{e.agent} lacks {e.service}"
+                for need in self.needs[e.interaction]:
+                    assert self.skills[e.agent].get(need.skill, 0) >= need.min_level, (
+                        f"{e.agent} lacks {need}"
+                    )
                 assert self.engine.agent_state(e.agent) is AgentState.RESERVED
                 assert e.interaction not in self.voice_of.values(), f"{e.interaction} offered twice"
                 assert e.agent not in self.voice_of, f"{e.agent} offered a second voice call"
@@ -103,10 +110,15 @@ class AcdMachine(RuleBasedStateMachine):
         with contextlib.suppress(AcdError):
             self.check(fn())
 
-    @rule(agent=st.sampled_from(AGENTS), sales=st.integers(0, 100), support=st.integers(0, 100))
-    def login(self, agent: str, sales: int, support: int) -> None:
+    @rule(
+        agent=st.sampled_from(AGENTS),
+        sales=st.integers(0, 100),
+        support=st.integers(0, 100),
+        english=st.integers(0, 100),
+    )
+    def login(self, agent: str, sales: int, support: int, english: int) -> None:
         self.tick(1.0)
-        skills = {"sales": sales, "support": support}
+        skills = {"sales": sales, "support": support, "en": english}
         with contextlib.suppress(AcdError):  # a logged-in agent's login is refused: keep the skills they have
             self.check(self.engine.login(agent, skills, self.now))
             self.skills[agent] = skills
@@ -137,12 +149,19 @@ class AcdMachine(RuleBasedStateMachine):
         self.tick(1.0)
         self.attempt(lambda: self.engine.logout(agent, self.now))
 
-    @rule(service=st.sampled_from(SERVICES), priority=st.integers(0, 2), wait=st.floats(0.0, 60.0))
-    def arrive(self, service: str, priority: int, wait: float) -> None:
+    @rule(
+        service=st.sampled_from(SERVICES),
+        priority=st.integers(0, 2),
+        wait=st.floats(0.0, 60.0),
+        english=st.none() | st.integers(1, 100),
+    )
+    def arrive(self, service: str, priority: int, wait: float, english: int | None) -> None:
         self.tick(wait)
         call = InteractionId.new(1.8e9 + self.now, self.rng)
         self.ids.append(call)
-        self.check(self.engine.arrive(call, service, self.now, priority=priority))
+        needs = () if english is None else (SkillRequirement("en", english),)
+        self.needs[call] = needs
+        self.check(self.engine.arrive(call, service, self.now, priority=priority, needs=needs))
 
     @precondition(lambda self: bool(self.ids))
     @rule(index=st.integers(0, 1000), action=st.sampled_from(["answer", "hang_up", "abandon", "callback"]))
@@ -201,4 +220,4 @@ class AcdMachine(RuleBasedStateMachine):
 
 
 TestAcdMachine = AcdMachine.TestCase
-TestAcdMachine.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)
+TestAcdMachine.settings = settings(max_examples=100, stateful_step_count=50, deadline=None)
