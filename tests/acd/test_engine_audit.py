@@ -15,6 +15,7 @@ from okc.acd import (
     DialCallback,
     InteractionState,
     Media,
+    NotifyAgent,
     OutboundReserved,
     RingAgent,
     RoutingPolicy,
@@ -177,3 +178,31 @@ def test_no_policy_routes_to_level_zero_or_to_an_agent_without_the_skill(policy:
     ready(e, "ok", {"sales": 1}, 2.0)
     assert e.interaction_state(call) is InteractionState.RINGING
     assert e.agent_state("ok") is AgentState.RESERVED
+
+
+def test_an_agent_entering_acw_hears_of_a_call_already_waiting_too_long_and_others_do_not() -> None:
+    e = AcdEngine(
+        [
+            Service("sales", "sales", ServicePolicy(acw_required=True, notify_acw_after=10.0)),
+            Service("quiet", "quiet", ServicePolicy(acw_required=True)),
+        ],
+        0.0,
+    )
+    ready(e, "a", {"sales": 10}, 0.0)
+    ready(e, "q", {"quiet": 10}, 0.0)
+    call, other = new_id(), new_id()
+    e.arrive(call, "sales", 1.0)
+    e.arrive(other, "quiet", 1.0)
+    e.answer(call, 2.0)
+    e.answer(other, 2.0)
+    waiting, unnoticed = new_id(), new_id()
+    e.arrive(waiting, "sales", 3.0)
+    assert [x for x in e.handle_timer(13.0) if isinstance(x, NotifyAgent)] == []  # nobody in ACW yet
+    e.arrive(unnoticed, "quiet", 14.0)
+    out = e.hang_up(call, 20.0)  # a enters ACW: the call has waited 17 s > 10 s
+    assert [(n.agent, n.interaction, n.waited) for n in out if isinstance(n, NotifyAgent)] == [
+        ("a", waiting, 17.0)
+    ]
+    out = e.hang_up(other, 60.0)  # the quiet service asks for no notification
+    assert [x for x in out if isinstance(x, NotifyAgent)] == []
+    assert e.get_timer() == 900.0  # no notification timer is left for either queue
