@@ -2,8 +2,9 @@
 
 `DigestServer` issues challenges whose nonce is HMAC-signed and carries its issue time (so no nonce table
 is needed to know a nonce is ours or too old) and verifies answers from stored HA1s; it keeps only the last
-nonce-count seen per nonce to refuse replays. `DigestClient` answers 401/407 with the strongest algorithm
-offered and builds the retried request. Clock and random source are injected.
+nonce-count seen per nonce to refuse replays, forgetting a nonce once it expires (oldest first, from a heap,
+so each request costs O(log n) however many nonces are live). `DigestClient` answers 401/407 with the
+strongest algorithm offered and builds the retried request. Clock and random source are injected.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import base64
 import enum
 import hashlib
+import heapq
 import hmac
 import random
 import re
 import struct
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -383,7 +386,8 @@ class DigestServer:
         self.algorithms = algorithms
         self.nonce_lifetime = nonce_lifetime
         self.proxy = proxy
-        self._last_nc: dict[str, tuple[int, float]] = {}
+        self._last_nc: dict[str, int] = {}
+        self._expiry: list[tuple[float, str]] = []  # (issue time, nonce) of every remembered nonce, a heap
 
     @property
     def _challenge_header(self) -> str:
@@ -474,15 +478,26 @@ class DigestServer:
         self._forget_expired(now)
         nc = creds.nc or 0
         last = self._last_nc.get(creds.nonce)
-        if last is not None and nc <= last[0]:
-            return failed(f"nonce-count {nc} replayed (last {last[0]})")
-        self._last_nc[creds.nonce] = (nc, issued)
+        if last is not None and nc <= last:
+            return failed(f"nonce-count {nc} replayed (last {last})")
+        if last is None:
+            heapq.heappush(self._expiry, (issued, creds.nonce))
+        self._last_nc[creds.nonce] = nc
         return AuthAccepted(creds.username)
 
+    @property
+    def remembered_nonces(self) -> int:
+        """How many nonces the replay check currently remembers (bounded by those used within a lifetime)."""
+        return len(self._last_nc)
+
     def _forget_expired(self, now: float) -> None:
-        expired = [n for n, (_, issued) in self._last_nc.items() if now - issued > self.nonce_lifetime]
-        for nonce in expired:
-            del self._last_nc[nonce]
+        """Drop nonces past their lifetime, oldest first; a forgotten nonce can only come back as stale."""
+        expiry, lifetime = self._expiry, self.nonce_lifetime
+        while expiry and now - expiry[0][0] > lifetime:  # the same test that answers stale=true
+            del self._last_nc[heapq.heappop(expiry)[1]]
+
+
+_KEPT_NONCES = 32  # a client answers a handful of realms at once; older nonces are never reused
 
 
 @dataclass(slots=True)
@@ -506,7 +521,9 @@ class DigestClient:
         self._password = password
         self._rng = rng
         self.algorithms = algorithms
-        self._uses: dict[str, _NonceUse] = {}
+        self._uses: OrderedDict[str, _NonceUse] = (
+            OrderedDict()
+        )  # most recently used last, at most _KEPT_NONCES
 
     def _ha1(self, challenge: DigestChallenge) -> str:
         return challenge.algorithm.base.hexdigest(f"{self.username}:{challenge.realm}:{self._password}")
@@ -520,6 +537,9 @@ class DigestClient:
         use = self._uses.get(challenge.nonce)
         if use is None or use.challenge != challenge:
             use = self._uses[challenge.nonce] = _NonceUse(challenge, 0)
+            while len(self._uses) > _KEPT_NONCES:
+                self._uses.popitem(last=False)
+        self._uses.move_to_end(challenge.nonce)
         use.nc += 1
         qop = "auth" if challenge.qop else None
         cnonce = self._rng.randbytes(12).hex() if qop or challenge.algorithm.sess else None
