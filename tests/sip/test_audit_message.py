@@ -110,3 +110,16 @@ def test_layer_and_tu_together_give_the_table_outcome(
     else:
         assert kind in ("answered", "tu-rejects")
         assert status == expected
+
+
+def test_appended_header_is_found_under_any_spelling_and_the_original_is_untouched() -> None:
+    """with_added extends a copy of the lookup index: the source message must not see the new line."""
+    message = parse_message(RAW)
+    headers = message.headers
+    added = headers.with_added("via", "SIP/2.0/UDP h;branch=z9hG4bKy").with_added("X-New", "1")
+    assert added.get_all("v") == [*headers.get_all("Via"), "SIP/2.0/UDP h;branch=z9hG4bKy"]
+    assert added.get("x-new") == "1"
+    assert added.count("X-ODD") == 2
+    assert headers.count("Via") == 1
+    assert "X-New" not in headers
+    assert added == type(headers)([*headers, ("via", "SIP/2.0/UDP h;branch=z9hG4bKy"), ("X-New", "1")])

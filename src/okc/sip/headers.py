@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from okc.sip.errors import SipParseError
 from okc.sip.uri import (
@@ -92,10 +93,31 @@ _FAST_NAME_ADDR_RE = re.compile(rf'{_FAST_DISPLAY}<([^ \t"<>]+)>{_FAST_PARAMS}|(
 _FAST_VIA_RE = re.compile(rf"SIP/2\.0/({_TOK}) ({_HOSTNAME})(?::([0-9]{{1,5}}))?((?:;{_TOK}(?:={_PVAL})?)*)")
 
 
-def canonical_key(name: str) -> str:
-    """The lookup key of a header name: lower case, compact form expanded."""
+def _slow_key(name: str) -> str:
     lname = name.lower()
     return COMPACT_FORMS.get(lname, lname)
+
+
+_USUAL_SPELLINGS = (
+    "Via", "From", "To", "Call-ID", "Call-Id", "CSeq", "Contact", "Max-Forwards", "Content-Length",
+    "Content-Type", "Authorization", "Proxy-Authorization", "WWW-Authenticate", "Proxy-Authenticate",
+    "Expires", "Min-Expires", "User-Agent", "Server", "Allow", "Supported", "Require", "Record-Route",
+    "Route", "Date", "Path", "Session-Expires", "Min-SE", "RSeq", "RAck", "Event", "Subscription-State",
+    "Refer-To", "Referred-By", "Replaces", "P-Asserted-Identity", "Privacy", "Accept", "Warning",
+)  # fmt: skip
+#: Keys of the header names as they are usually spelt (and lower-cased, and compact): one dict lookup.
+_KEY_OF = MappingProxyType(
+    {n: _slow_key(n) for n in (*_USUAL_SPELLINGS, *(s.lower() for s in _USUAL_SPELLINGS), *COMPACT_FORMS)}
+)
+
+
+def canonical_key(name: str) -> str:
+    """The lookup key of a header name: lower case, compact form expanded."""
+    key = _KEY_OF.get(name)
+    if key is None:
+        lname = name.lower()
+        return COMPACT_FORMS.get(lname, lname)
+    return key
 
 
 def is_token(text: str) -> bool:
@@ -277,7 +299,14 @@ class Headers:
     def with_added(self, name: str, value: str, *, first: bool = False) -> Headers:
         """A copy with a header line added at the end (or before all others)."""
         line = (name, value)
-        return Headers((line, *self._fields) if first else (*self._fields, line))
+        if first:
+            return Headers((line, *self._fields))
+        # appending leaves every position in place: copy the index and extend one entry (lists are
+        # never mutated once built, so the untouched ones are shared)
+        key = canonical_key(name)
+        index = self._index.copy()
+        index[key] = [*index.get(key, ()), len(self._fields)]
+        return Headers._trusted((*self._fields, line), index)
 
     def with_replaced(self, name: str, *values: str) -> Headers:
         """A copy where the lines called name are replaced by one line per value (at the first's place)."""
