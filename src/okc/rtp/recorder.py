@@ -27,6 +27,8 @@ import numpy.typing as npt
 import soundfile
 
 from okc.errors import OkcError
+from okc.rtp.g711 import ALAW_DECODE, ULAW_DECODE
+from okc.rtp.packet import PCMA, PCMU
 
 __all__ = [
     "GSM_BLOCK_BYTES",
@@ -49,6 +51,7 @@ GSM_BLOCK_SAMPLES: Final = 320  # libsndfile's WAV GSM 06.10 packs two 160-sampl
 GSM_BLOCK_BYTES: Final = 65  # ... into 65 bytes (the "WAV49" layout)
 GSM_BYTES_PER_SECOND: Final = SAMPLE_RATE // GSM_BLOCK_SAMPLES * GSM_BLOCK_BYTES  # 1,625
 _TIMESTAMP_MODULUS: Final = 1 << 32
+_DECODE: Final = {PCMA: ALAW_DECODE, PCMU: ULAW_DECODE}
 
 
 class RecorderError(OkcError):
@@ -60,6 +63,10 @@ class Direction(enum.Enum):
 
     CUSTOMER = 0
     AGENT = 1
+
+
+# One packet queued by push_g711: direction, SSRC, timestamp, payload, payload type, arrival time.
+_Queued = tuple[Direction, int, int, bytes, int, float]
 
 
 class RecordingFormat(enum.Enum):
@@ -130,6 +137,7 @@ class CallTimeline:
         self._dropped = 0
         self._reanchors = 0
         self._paused_samples = 0
+        self._queue: list[_Queued] = []
 
     @property
     def dropped_samples(self) -> int:
@@ -163,6 +171,70 @@ class CallTimeline:
             raise RecorderError("the recorder takes one channel of 16-bit samples per packet")
         if not 0 <= timestamp < _TIMESTAMP_MODULUS or not 0 <= ssrc < _TIMESTAMP_MODULUS:
             raise RecorderError(f"RTP timestamp and SSRC are 32-bit: {timestamp}, {ssrc}")
+        if self._queue:
+            self._drain()
+        self._place(direction, self._locate(direction, ssrc, timestamp, samples.size, now), samples)
+
+    def push_g711(
+        self,
+        direction: Direction,
+        ssrc: int,
+        timestamp: int,
+        payload: bytes,
+        now: float,
+        *,
+        payload_type: int = PCMA,
+    ) -> None:
+        """Add one packet's G.711 payload (PCMA, the default, or PCMU) undecoded, received at `now`.
+
+        The packet is only queued: decoding and placing happen for all queued packets at once when audio
+        is next taken (or another packet is pushed decoded), which costs a fraction of doing it per packet.
+        """
+        if payload_type not in _DECODE:
+            raise RecorderError(f"push_g711 takes PCMA (8) or PCMU (0) payloads, not type {payload_type}")
+        if not 0 <= timestamp < _TIMESTAMP_MODULUS or not 0 <= ssrc < _TIMESTAMP_MODULUS:
+            raise RecorderError(f"RTP timestamp and SSRC are 32-bit: {timestamp}, {ssrc}")
+        self._queue.append((direction, ssrc, timestamp, payload, payload_type, now))
+
+    def _drain(self) -> None:
+        """Decode every queued payload in one table look-up and write the packets into the ring."""
+        queue, self._queue = self._queue, []
+        codes = np.frombuffer(b"".join(item[3] for item in queue), dtype=np.uint8)
+        kinds = {item[4] for item in queue}
+        if len(kinds) == 1:
+            samples = _DECODE[kinds.pop()].take(codes)
+        else:
+            alaw = np.repeat([item[4] == PCMA for item in queue], [len(item[3]) for item in queue])
+            samples = np.where(alaw, ALAW_DECODE.take(codes), ULAW_DECODE.take(codes)).astype(np.int16)
+        # Packets that fit the ring without wrapping are written together; `starts` holds each one's flat
+        # ring index minus its offset within the run, so one arange over the run completes the indices.
+        starts: list[int] = []
+        sizes: list[int] = []
+        low, high, capacity = self._written, self._written + self._capacity, self._capacity
+        run = offset = 0
+        for direction, ssrc, timestamp, payload, _, now in queue:
+            size = len(payload)
+            place = self._locate(direction, ssrc, timestamp, size, now)
+            if low <= place and place + size <= high and place % capacity + size <= capacity:
+                starts.append(direction.value * capacity + place % capacity - (offset - run))
+                sizes.append(size)
+                self._end = max(self._end, place + size)
+            else:  # wrapping round the ring, or (partly) outside it: the per-packet way
+                self._scatter(samples[run:offset], starts, sizes)
+                starts, sizes = [], []
+                self._place(direction, place, samples[offset : offset + size])
+                run = offset + size
+            offset += size
+        self._scatter(samples[run:offset], starts, sizes)
+
+    def _scatter(self, samples: npt.NDArray[np.int16], starts: list[int], sizes: list[int]) -> None:
+        """Write a run of packets' samples to their ring places with one fancy-index assignment."""
+        if samples.size:
+            index = np.repeat(np.asarray(starts, dtype=np.int64), sizes) + np.arange(samples.size)
+            self._ring.reshape(-1)[index] = samples
+
+    def _locate(self, direction: Direction, ssrc: int, timestamp: int, size: int, now: float) -> int:
+        """Where on the timeline a packet of `size` samples goes; tracks the direction's RTP stream."""
         arrival = math.floor((now - self._start) * SAMPLE_RATE)
         stream = self._streams.get(direction)
         if stream is not None and stream.ssrc == ssrc:
@@ -171,17 +243,16 @@ class CallTimeline:
                 delta -= _TIMESTAMP_MODULUS
             extended = stream.extended + delta
             place = extended + stream.offset
-            if abs(place + samples.size - arrival) <= self._max_jump:
+            if abs(place + size - arrival) <= self._max_jump:
                 if delta > 0:
                     stream.last_timestamp, stream.extended = timestamp, extended
-                self._place(direction, place, samples)
-                return
+                return place
         if stream is not None:
             self._reanchors += 1
         # A new source: its packet's audio ends about when it arrived.
-        place = max(arrival - samples.size, self._written, 0)
+        place = max(arrival - size, self._written, 0)
         self._streams[direction] = _Stream(ssrc, timestamp, timestamp, place - timestamp)
-        self._place(direction, place, samples)
+        return place
 
     def _place(self, direction: Direction, place: int, samples: npt.NDArray[np.int16]) -> None:
         size = samples.size
@@ -216,10 +287,14 @@ class CallTimeline:
 
     def take(self, now: float) -> npt.NDArray[np.int16]:
         """The final audio up to now − latency, as (2, n) samples (customer, agent), pauses removed."""
+        if self._queue:
+            self._drain()
         return self._take(self.position(now) - self._latency)
 
     def take_all(self) -> npt.NDArray[np.int16]:
         """Everything not yet taken, up to the last audio received (at the end of the call)."""
+        if self._queue:
+            self._drain()
         return self._take(self._end)
 
     def _take(self, until: int) -> npt.NDArray[np.int16]:
@@ -304,6 +379,19 @@ class CallRecorder:
     ) -> None:
         """One packet's decoded audio from one direction."""
         self._timeline.push(direction, ssrc, timestamp, samples, now)
+
+    def push_g711(
+        self,
+        direction: Direction,
+        ssrc: int,
+        timestamp: int,
+        payload: bytes,
+        now: float,
+        *,
+        payload_type: int = PCMA,
+    ) -> None:
+        """One packet's G.711 payload (PCMA or PCMU), decoded later with the others: the cheap way."""
+        self._timeline.push_g711(direction, ssrc, timestamp, payload, now, payload_type=payload_type)
 
     def pause(self, now: float) -> None:
         """Leave what follows out of the recording (e.g. while a card number is spoken)."""
