@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from okc.sip import (
     MessageDropped,
@@ -19,6 +21,7 @@ from okc.sip import (
     parse_message,
     validate_request,
 )
+from okc.sip.validate import answer_unparseable
 from tests.sip.test_torture import DROP, RFC4475, RFC5118, VALID
 
 RAW = (
@@ -123,3 +126,44 @@ def test_appended_header_is_found_under_any_spelling_and_the_original_is_untouch
     assert headers.count("Via") == 1
     assert "X-New" not in headers
     assert added == type(headers)([*headers, ("via", "SIP/2.0/UDP h;branch=z9hG4bKy"), ("X-New", "1")])
+
+
+#: Of the files the layer can only drop, those whose Via/From/To/Call-ID/CSeq are still sound.
+SALVAGEABLE = UNANSWERED_400 - {"ipv6-bug-abnf-3-colons"}  # its Via holds the broken IPv6 reference
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _TABLE if p.split("/")[1] in SALVAGEABLE])
+def test_answer_unparseable_salvages_the_400(shared_testdata: Path, path: str) -> None:
+    data = (shared_testdata / f"{path}.dat").read_bytes()
+    with pytest.raises(SipParseError) as info:
+        parse_message(data)
+    answer = answer_unparseable(data, info.value)
+    assert answer is not None
+    assert answer.status == 400
+    # the answer is addressed like response_to would: the five copied fields, verbatim from the request
+    copied = [
+        line.split(b":", 1)[1].strip()
+        for line in data.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]
+        if line.split(b":", 1)[0].strip().lower() in (b"call-id", b"i")
+    ]
+    assert answer.call_id.encode() == copied[0]
+    assert parse_message(bytes(answer)) == answer
+
+
+def test_answer_unparseable_refuses_what_cannot_be_addressed(shared_testdata: Path) -> None:
+    for path in ("rfc5118/ipv6-bug-abnf-3-colons", "rfc4475/bigcode"):
+        data = (shared_testdata / f"{path}.dat").read_bytes()
+        with pytest.raises(SipParseError) as info:
+            parse_message(data)
+        assert answer_unparseable(data, info.value) is None
+    ack = b"ACK sip:a@b  SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCSeq: 1 ACK\r\n\r\n"
+    assert answer_unparseable(ack, SipParseError("bad request line", 400)) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from([400, 505]))
+def test_answer_unparseable_never_raises(data: bytes, status: int) -> None:
+    answer = answer_unparseable(RAW[:40] + data, SipParseError("fuzz", status))
+    if answer is not None:
+        assert answer.status == status
+        assert answer.vias

@@ -4,7 +4,8 @@
 mandatory headers, 416 for an unsupported Request-URI scheme, 420 (with Unsupported) for unknown required
 extensions, 415 (with Accept) for bodies we cannot read, 406 when Accept rules out our answer type, 483
 when Max-Forwards is exhausted, 505 for another SIP version. `validate_response` says whether a response
-may be processed at all (a malformed response is dropped: status None).
+may be processed at all (a malformed response is dropped: status None). `answer_unparseable` salvages
+the answer to a request whose bytes do not parse at all (a bad Request-Line or Content-Length).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import re
 from collections.abc import Iterable
 
 from okc.sip.errors import SipParseError
-from okc.sip.headers import ContentType, NameAddr
+from okc.sip.headers import ContentType, Headers, NameAddr, canonical_key
 from okc.sip.message import Request, Response
 from okc.sip.uri import AbsoluteUri
 
-__all__ = ["DEFAULT_ACCEPTED_TYPES", "validate_request", "validate_response"]
+__all__ = ["DEFAULT_ACCEPTED_TYPES", "answer_unparseable", "validate_request", "validate_response"]
 
 DEFAULT_ACCEPTED_TYPES = frozenset(
     {"application/sdp", "multipart/mixed", "message/sipfrag", "application/dtmf-relay", "text/plain"}
@@ -117,3 +118,35 @@ def validate_response(response: Response) -> None:
         _common(response)
     except SipParseError as exc:
         raise SipParseError(str(exc), None) from None
+
+
+_ANSWER_COPIES = ("via", "from", "to", "call-id", "cseq")
+_UNFOLD_RE = re.compile(r"\r?\n[ \t]+")
+
+
+def answer_unparseable(data: bytes, error: SipParseError) -> Response | None:
+    """The 400 (or error's status) answering a request that `parse_message` rejected, or None.
+
+    RFC 4475 wants a 400 for a request with a broken Request-Line or Content-Length; the header fields a
+    response copies (Via, From, To, Call-ID, CSeq) are taken from the raw lines and must each parse, or
+    nothing can be addressed and the datagram is only dropped. Responses and ACKs are never answered.
+    """
+    if error.status is None or data[:4] == b"SIP/" or data[:4] == b"ACK ":
+        return None
+    end = data.find(b"\r\n\r\n")
+    head = (data if end < 0 else data[:end]).decode("utf-8", "replace")
+    lines = _UNFOLD_RE.sub(" ", head).replace("\r\n", "\n").split("\n")[1:]
+    fields: list[tuple[str, str]] = []
+    for line in lines:
+        name, colon, value = line.partition(":")
+        if colon and canonical_key(name.strip()) in _ANSWER_COPIES:
+            fields.append((name.strip(), value.strip()))
+    fields.append(("Content-Length", "0"))
+    try:
+        answer = Response(error.status, error.reason or "Bad Request", Headers(fields))
+        _ = (answer.vias, answer.from_, answer.to, answer.call_id, answer.cseq)
+    except SipParseError:
+        return None
+    if answer.cseq.method == "ACK" or not answer.vias:
+        return None
+    return answer
