@@ -5,7 +5,8 @@
    is the least a Python relay can do: a blocking recvfrom/sendto loop with no parsing.
 2. Capacity: a separate process plays both far ends of N calls (50 packets/s each way, A-law, phases spread
    over the 20 ms tick, each payload stamped with its send time on CLOCK_MONOTONIC). The okc process relays
-   every call and also records it (decode A-law, align, GSM 06.10 WAV). A packet is late when it is forwarded
+   every call and also records it (CallRecorder.push_g711 queues the A-law payload; decoding, alignment and
+   the GSM 06.10 WAV write run in one pass per call every 0.5 s). A packet is late when it is forwarded
    more than 20 ms after it was sent. N grows until late packets reach 0.1 % or the core is saturated; the
    largest N below that is printed beside Asterisk's sizing figure of about 240 calls per 2.4 GHz core
    without transcoding (relay only, no recording).

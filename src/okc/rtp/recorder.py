@@ -4,7 +4,10 @@ The alignment is a sans-I/O core, `CallTimeline`: each direction's decoded audio
 recording timeline (8 kHz samples since the recording started) by its RTP timestamp, anchored where its
 first packet arrived; a new SSRC or a timestamp jump re-anchors it. A position is final once `latency`
 has passed (audio arriving after that is counted and dropped); a direction with no audio there is silence.
-Paused stretches (a card number being spoken) are left out of the file.
+Paused stretches (a card number being spoken) are left out of the file. A relay that records hands over
+raw G.711 payloads with `push_g711`: they are only queued, and decoded (one table look-up) and written to
+the ring (one scatter) in a single pass when audio is next taken, which takes the per-packet work off the
+forwarding path.
 
 `CallRecorder` writes the final audio through libsndfile (`soundfile`): GSM 06.10 in WAV (format 0x31,
 65 bytes per 320 samples, 1,625 bytes a second; the default) or 16-bit PCM, mono (both directions
