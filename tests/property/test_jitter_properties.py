@@ -144,9 +144,13 @@ def test_every_frame_played_carries_the_audio_of_its_timestamp(
         if frame.kind is not FrameKind.AUDIO:
             continue
         assert frame.timestamp is not None
-        offset = ts_distance(ts0, frame.timestamp)  # frames are counted from the first packet received
+        # The frame grid starts at the first packet *received*; when an earlier packet arrives later, a
+        # frame may begin before the stream's first sample: there is nothing (zeros) before it.
+        offset = ts_distance(ts0, frame.timestamp)
         pcm = np.frombuffer(frame.pcm, dtype="<i2")
-        expected = stream[offset : offset + 160]
+        padded = np.concatenate([np.zeros(160, dtype="<i2"), stream, np.zeros(160, dtype="<i2")])
+        assert -160 < offset < len(stream)
+        expected = padded[offset + 160 : offset + 320]
         if size % 160 == 0:  # each frame lies within one packet: all of it or nothing
             assert np.array_equal(pcm, expected)
         else:  # a frame spanning two packets may play with one of them lost: silence there, never other audio
