@@ -252,16 +252,17 @@ class Dialog:
         cls, request: Request, local_tag: str, local_contact: NameAddr, *, confirmed: bool = False
     ) -> Dialog:
         """UAS side: the dialog a 1xx (early) or 2xx (confirmed) with `local_tag` creates (§12.1.1)."""
-        remote_tag = request.from_.tag
-        if remote_tag is None:
-            raise DialogError("dialog-creating request without From tag", 400)
-        if not request.contacts:
+        # §12.1.1: a request without a From tag (an RFC 2543 peer) has a null remote tag; such a peer may
+        # also leave out Contact, and RFC 2543 then sends requests back to its From address.
+        remote_tag = request.from_.tag or ""
+        target = request.contacts[0].uri if request.contacts else request.from_.uri
+        if not request.contacts and request.from_.tag is not None:
             raise DialogError("dialog-creating request without Contact", 400)
         return cls(
             DialogId(request.call_id, local_tag, remote_tag),
             local_uri=request.to.with_tag(local_tag),
             remote_uri=request.from_,
-            remote_target=request.contacts[0].uri,
+            remote_target=target,
             route_set=request.record_routes,
             local_seq=0,
             remote_seq=request.cseq.seq,

@@ -16,6 +16,7 @@ from okc.sip.headers import Headers, Via, canonical_key, split_list
 from okc.sip.message import Request, Response, parse_message, response_to
 from okc.sip.timers import TimerConfig
 from okc.sip.transaction import Kind, Transaction, TxAction
+from okc.sip.validate import answer_unparseable
 
 __all__ = [
     "Address",
@@ -306,7 +307,13 @@ class TransactionLayer:
         try:
             message = parse_message(data)
         except SipParseError as exc:
-            self._events.append(MessageDropped(str(exc), source))
+            # RFC 4475: a request whose Request-Line or Content-Length is broken still gets its 400 when
+            # the lines a response copies can be read; anything else is dropped.
+            answer = answer_unparseable(data, exc)
+            if answer is None:
+                self._events.append(MessageDropped(str(exc), source))
+            else:
+                self._datagrams.append(Datagram(bytes(answer), source))
             return
         self.receive_message(message, source, now)
 

@@ -370,8 +370,9 @@ class UserAgentCore(ClientResponses):
             self._end(call, EndReason.CANCELLED, 487)
 
     def _on_request(self, request: Request, source: Address, key: TransactionKey, now: float) -> None:
-        if request.cseq.method != request.method:  # its answer could not find its transaction: drop it
-            self._emit(MessageDropped(f"CSeq method {request.cseq.method} of a {request.method}", source))
+        if request.cseq.method != request.method:  # RFC 4475 3.1.2.11: 400, sent statelessly (no
+            # transaction can match an answer whose CSeq names another method), and the transaction goes
+            self._respond(request, 400, now, reason="CSeq Method Mismatch")
             self._forget(key)
             return
         tag = request.to.tag
@@ -382,6 +383,13 @@ class UserAgentCore(ClientResponses):
             else:
                 self._in_dialog(call, request, now)
             return
+        if request.method != "INVITE":  # an INVITE is checked with its To tag in _on_invite
+            try:
+                validate_request(request, supported=SUPPORTED)
+            except SipParseError as exc:
+                if exc.status is not None:
+                    self._respond(request, exc.status, now, reason=exc.reason, extra=exc.extra_headers)
+                return
         if self.request_filter is not None:
             verdict = self.request_filter(request, source, now)
             if verdict is not None:
