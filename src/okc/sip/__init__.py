@@ -87,7 +87,7 @@ from okc.sip.transport import SipTransport, TransportOptions
 from okc.sip.ua import CallState, UserAgentCore
 from okc.sip.ua_events import CallRef, EndReason, UaEvent
 from okc.sip.uri import AbsoluteUri, Params, SipUri, TelUri, Uri, parse_uri, unescape
-from okc.sip.validate import DEFAULT_ACCEPTED_TYPES, validate_request, validate_response
+from okc.sip.validate import DEFAULT_ACCEPTED_TYPES, answer_unparseable, validate_request, validate_response
 
 __all__ = [
     "COMPACT_FORMS",
@@ -173,6 +173,7 @@ __all__ = [
     "UserAgentCore",
     "Via",
     "answer",
+    "answer_unparseable",
     "caller_id",
     "make_offer",
     "parse_message",
