@@ -252,15 +252,25 @@ def main() -> None:
 
 
 def _largest(console: Console, folder: Path, *, record: bool, first: int, step: int) -> int:
-    """The most calls that passed, growing by `step` until late packets reach 0.1 % or the core is full."""
+    """The most calls that passed, growing by `step` until late packets reach 0.1 % or the core is full.
+
+    A failed trial is run once more before it counts: on a shared machine another program's burst can take
+    the core for a few tens of milliseconds, which makes a 4 s trial fail at any load.
+    """
     best, calls = 0, first
     while calls <= 2000:
-        run = asyncio.run(_capacity(calls, 4.0, folder, record=record))
-        console.print(
-            f"{'relay+record' if record else 'relay'} {run.calls} calls: {run.packets:,} packets, "
-            f"{run.late_share:.4%} late, relay process at {run.cpu_share:.0%} of a core"
-        )
-        if run.late_share >= 0.001 or run.cpu_share > 0.95:
+        for _ in range(2):
+            run = asyncio.run(_capacity(calls, 4.0, folder, record=record))
+            console.print(
+                f"{'relay+record' if record else 'relay'} {run.calls} calls: {run.packets:,} packets, "
+                f"{run.late_share:.4%} late, relay process at {run.cpu_share:.0%} of a core"
+            )
+            if run.late_share < 0.001 and run.cpu_share <= 0.95:
+                break
+        else:
+            if best == 0 and calls > step:  # the first size already failed: look below it
+                calls -= step
+                continue
             break
         best = calls
         calls += step

@@ -68,10 +68,6 @@ class Direction(enum.Enum):
     AGENT = 1
 
 
-# One packet queued by push_g711: direction, SSRC, timestamp, payload, payload type, arrival time.
-_Queued = tuple[Direction, int, int, bytes, int, float]
-
-
 class RecordingFormat(enum.Enum):
     """How samples are stored: GSM 06.10 (WAV format 0x31) or 16-bit PCM."""
 
@@ -140,7 +136,10 @@ class CallTimeline:
         self._dropped = 0
         self._reanchors = 0
         self._paused_samples = 0
-        self._queue: list[_Queued] = []
+        # Packets queued by push_g711, kept flat (no tuple per packet) so the garbage collector has nothing
+        # new to track: payloads, and for each packet direction, SSRC, timestamp, payload type, arrival.
+        self._queue: list[bytes] = []
+        self._queued: list[float] = []
 
     @property
     def dropped_samples(self) -> int:
@@ -197,25 +196,31 @@ class CallTimeline:
             raise RecorderError(f"push_g711 takes PCMA (8) or PCMU (0) payloads, not type {payload_type}")
         if not 0 <= timestamp < _TIMESTAMP_MODULUS or not 0 <= ssrc < _TIMESTAMP_MODULUS:
             raise RecorderError(f"RTP timestamp and SSRC are 32-bit: {timestamp}, {ssrc}")
-        self._queue.append((direction, ssrc, timestamp, payload, payload_type, now))
+        self._queue.append(payload)
+        self._queued += (direction.value, ssrc, timestamp, payload_type, now)
 
     def _drain(self) -> None:
         """Decode every queued payload in one table look-up and write the packets into the ring."""
-        queue, self._queue = self._queue, []
-        codes = np.frombuffer(b"".join(item[3] for item in queue), dtype=np.uint8)
-        kinds = {item[4] for item in queue}
+        queue, meta = self._queue, self._queued
+        self._queue, self._queued = [], []
+        codes = np.frombuffer(b"".join(queue), dtype=np.uint8)
+        kinds = set(meta[3::5])
         if len(kinds) == 1:
-            samples = _DECODE[kinds.pop()].take(codes)
+            samples = _DECODE[int(kinds.pop())].take(codes)
         else:
-            alaw = np.repeat([item[4] == PCMA for item in queue], [len(item[3]) for item in queue])
+            alaw = np.repeat([kind == PCMA for kind in meta[3::5]], [len(payload) for payload in queue])
             samples = np.where(alaw, ALAW_DECODE.take(codes), ULAW_DECODE.take(codes)).astype(np.int16)
         # Packets that fit the ring without wrapping are written together; `starts` holds each one's flat
         # ring index minus its offset within the run, so one arange over the run completes the indices.
         starts: list[int] = []
         sizes: list[int] = []
         low, high, capacity = self._written, self._written + self._capacity, self._capacity
+        directions = (Direction.CUSTOMER, Direction.AGENT)
         run = offset = 0
-        for direction, ssrc, timestamp, payload, _, now in queue:
+        for index, payload in enumerate(queue):
+            row, ssrc, timestamp, _, now = meta[5 * index : 5 * index + 5]
+            direction = directions[int(row)]
+            ssrc, timestamp = int(ssrc), int(timestamp)
             size = len(payload)
             place = self._locate(direction, ssrc, timestamp, size, now)
             if low <= place and place + size <= high and place % capacity + size <= capacity:
