@@ -6,7 +6,7 @@ import enum
 import ipaddress
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from okc.config.base import Digits, Extension, Model, Name, PhoneNumber, Port, RelativePath, Text
 from okc.config.general import SecretRef
@@ -19,6 +19,8 @@ __all__ = [
     "OutboundRule",
     "RtpPorts",
     "Telephony",
+    "Tone",
+    "Tones",
     "Transport",
     "Trunk",
     "TrunkAuth",
@@ -128,6 +130,96 @@ class Trunk(SecretRef):
         return self
 
 
+ToneFrequency = Annotated[float, Field(ge=50, lt=4000)]
+"""A tone frequency in Hz: 50 Hz up to (not including) 4000 Hz, the Nyquist limit of 8 kHz audio."""
+CadenceMilliseconds = Annotated[int, Field(ge=10, le=60_000)]
+"""One step of a cadence in milliseconds (10 ms … 60 s)."""
+CadenceStep = tuple[CadenceMilliseconds, CadenceMilliseconds]
+"""An [on, off] pair of milliseconds."""
+_STEP_SCHEMA = {"type": "integer", "minimum": 10, "maximum": 60_000}
+
+
+def _one_or_two(frequencies: tuple[float, ...]) -> tuple[float, ...]:
+    if not 1 <= len(frequencies) <= 2:
+        raise ValueError(f"a tone has one or two frequencies, not {len(frequencies)}")
+    if len(set(frequencies)) != len(frequencies):
+        raise ValueError("a frequency is listed twice")
+    return frequencies
+
+
+def _parse_cadence(value: object) -> object:
+    """The word "continuous" is the empty cadence; an empty list is refused so the intent is written out."""
+    if isinstance(value, str):
+        if value != "continuous":
+            raise ValueError(
+                f'a cadence is "continuous" or a list of [on, off] millisecond pairs, not {value!r}'
+            )
+        return ()
+    if isinstance(value, list | tuple) and not value:
+        raise ValueError('an empty cadence: write "continuous" for a steady tone')
+    return value
+
+
+def _serialize_cadence(cadence: tuple[tuple[int, int], ...]) -> str | list[list[int]]:
+    return [list(step) for step in cadence] if cadence else "continuous"
+
+
+ToneFrequencies = Annotated[
+    tuple[ToneFrequency, ...],
+    AfterValidator(_one_or_two),
+    Field(json_schema_extra={"minItems": 1, "maxItems": 2, "uniqueItems": True}),
+]
+"""One frequency, or two different ones for a dual tone."""
+
+Cadence = Annotated[
+    tuple[CadenceStep, ...],
+    BeforeValidator(_parse_cadence),
+    PlainSerializer(_serialize_cadence, return_type=str | list[list[int]]),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"const": "continuous"},
+                {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "array",
+                        "prefixItems": [_STEP_SCHEMA, _STEP_SCHEMA],
+                        "minItems": 2,
+                        "maxItems": 2,
+                    },
+                },
+            ]
+        }
+    ),
+]
+"""Repeating [on, off] millisecond pairs; "continuous" (the empty tuple in Python) for a steady tone."""
+
+
+class Tone(Model):
+    """A call-progress tone: one or two frequencies at a level, sounding continuously or in a cadence."""
+
+    frequencies: ToneFrequencies = (425.0,)
+    """Frequencies in Hz sounded together (one, or two for a dual tone); Russia uses 425 Hz."""
+    level_dbm0: Annotated[float, Field(ge=-30, le=0)] = -10.0
+    """Level of the whole tone in dBm0 (−30 … 0; the Russian rules ask for −15 … −5)."""
+    cadence: Annotated[Cadence, Field(json_schema_extra={"default": "continuous"})] = ()
+    """[on, off] millisecond pairs repeated in order, e.g. [[1000, 4000]]; or "continuous" (the default)."""
+
+
+class Tones(Model):
+    """The call-progress tones okc generates; the defaults are the Russian national tones (425 Hz)."""
+
+    dial: Tone = Tone()
+    """Dial tone: continuous."""
+    ringback: Tone = Tone(cadence=((1000, 4000),))
+    """Ringback (контроль посылки вызова): 1 s on, 4 s off."""
+    busy: Tone = Tone(cadence=((400, 400),))
+    """Busy (занято): 0.4 s on, 0.4 s off."""
+    congestion: Tone = Tone(cadence=((200, 200),))
+    """Congestion (занято при перегрузке): 0.2 s on, 0.2 s off."""
+
+
 class Telephony(Model):
     """SIP listeners, the center's digest realm, the RTP port range and the provider trunks."""
 
@@ -135,6 +227,8 @@ class Telephony(Model):
     listen: Annotated[tuple[Listen, ...], Field(min_length=1)] = (Listen(),)
     rtp_ports: RtpPorts = RtpPorts()
     trunks: tuple[Trunk, ...] = ()
+    tones: Tones = Tones()
+    """Call-progress tones (dial, ringback, busy, congestion)."""
 
 
 class DialInPlan(Model):

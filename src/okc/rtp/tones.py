@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +32,7 @@ __all__ = [
     "SAMPLE_RATE",
     "ComfortNoise",
     "ToneError",
+    "ToneConfig",
     "ToneGenerator",
     "ToneSpec",
     "dbm0_to_peak",
@@ -75,6 +77,22 @@ def silence(samples: int = FRAME_SAMPLES) -> npt.NDArray[np.int16]:
     return np.zeros(samples, dtype=np.int16)
 
 
+class ToneConfig(Protocol):
+    """A configured tone, such as okc.config's telephony.tones entries (structural: no import of the config).
+
+    cadence holds [on, off] pairs in milliseconds; an empty cadence is a continuous tone.
+    """
+
+    @property
+    def frequencies(self) -> Sequence[float]: ...
+
+    @property
+    def level_dbm0(self) -> float: ...
+
+    @property
+    def cadence(self) -> Sequence[tuple[int, int]]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ToneSpec:
     """A tone: frequencies sounded together, a cadence of on/off durations (s) that repeats, a level.
@@ -98,6 +116,12 @@ class ToneSpec:
             raise ToneError(f"every cadence step must last at least one sample: {self.cadence}")
         if not -60.0 <= self.level_dbm0 <= _FULL_SCALE_SINE_DBM0:
             raise ToneError(f"tone level must be −60 … +3.14 dBm0, not {self.level_dbm0}")
+
+    @classmethod
+    def from_config(cls, tone: ToneConfig) -> ToneSpec:
+        """The tone a configuration entry describes: millisecond [on, off] pairs become seconds."""
+        cadence = tuple(ms / 1000 for step in tone.cadence for ms in step)
+        return cls(tuple(float(f) for f in tone.frequencies), cadence, float(tone.level_dbm0))
 
     def with_level(self, level_dbm0: float) -> ToneSpec:
         """The same tone at another level."""
