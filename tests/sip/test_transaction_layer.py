@@ -215,3 +215,58 @@ def test_ack_before_final_is_dropped_not_raised() -> None:
     ack = make_request("ACK")
     uas.receive(bytes(ack), ALICE, 0.1)
     assert isinstance(uas.events()[0], MessageDropped)
+
+
+def _over(request: Request, transport: str) -> Request:
+    """The request as sent over `transport`: its top Via names it."""
+    via = request.top_via
+    return request.replace(
+        headers=request.headers.with_replaced("Via", str(Via(transport, via.host, via.port, via.params)))
+    )
+
+
+def test_request_over_tcp_from_a_udp_layer_is_not_retransmitted() -> None:
+    """§17.1.1.2: timers A/E are for unreliable transports only; a UDP agent's TCP fallback is reliable."""
+    layer = TransactionLayer()
+    layer.send_request(_over(make_request("OPTIONS"), "TCP"), BOB, 0.0)
+    assert len(layer.datagrams()) == 1
+    layer.handle_timer(4.0)
+    assert layer.datagrams() == []
+    layer.handle_timer(32.0)  # Timer F still ends it
+    assert any(isinstance(e, TransactionTimedOut) for e in layer.events())
+
+
+def test_request_over_udp_from_the_same_layer_is_retransmitted() -> None:
+    layer = TransactionLayer()
+    layer.send_request(make_request("OPTIONS"), BOB, 0.0)
+    layer.datagrams()
+    layer.handle_timer(0.5)
+    assert len(layer.datagrams()) == 1
+
+
+def test_invite_answered_over_tcp_is_not_retransmitted_and_goes_to_the_connection() -> None:
+    """A server transaction for a request that came over TCP: no Timer G, the 486 goes to the source."""
+    layer = TransactionLayer()
+    invite = _over(make_request("INVITE"), "TCP")
+    source = ("192.0.2.1", 40000)  # the connection's ephemeral port, not Via's 5060
+    layer.receive(bytes(invite), source, 0.0)
+    (event,) = [e for e in layer.events() if isinstance(e, RequestReceived)]
+    layer.datagrams()
+    layer.send_response(response_to(event.request, 486, "Busy Here"), 0.0)
+    assert [d.address for d in layer.datagrams()] == [source]
+    layer.handle_timer(2.0)
+    assert layer.datagrams() == []
+
+
+def test_abandon_drops_a_transaction_silently() -> None:
+    layer = TransactionLayer()
+    key = layer.send_request(make_request("INVITE"), BOB, 0.0)
+    layer.datagrams()
+    layer.abandon(key)
+    layer.abandon(key)  # unknown keys are ignored
+    assert len(layer) == 0
+    assert layer.state_of(key) is None
+    layer.handle_timer(100.0)
+    assert layer.datagrams() == []
+    assert layer.events() == []
+    assert layer.get_timer() is None

@@ -246,7 +246,7 @@ class TransactionLayer:
         if not branch or not branch.startswith(MAGIC_COOKIE):
             raise SipParseError("a request needs a z9hG4bK branch in its top Via", None)
         key = client_key(branch, request.method)
-        tx = Transaction.client(request, now, reliable=self.reliable, config=self.config)
+        tx = Transaction.client(request, now, reliable=self._reliable(request), config=self.config)
         self._transactions[key] = tx
         self._addresses[key] = address
         self._index(key)
@@ -332,7 +332,18 @@ class TransactionLayer:
         else:
             self._receive_request(stamp_via(message, source), source, now)
 
+    def abandon(self, key: TransactionKey) -> None:
+        """Destroy a transaction no message can end (RFC 3261 §9.1: an INVITE client transaction left in
+        Proceeding 64*T1 after our CANCEL), silently: no event, no datagram. Unknown keys are ignored."""
+        self._transactions.pop(key, None)
+        self._addresses.pop(key, None)
+
     # --- internals -----------------------------------------------------------------------------------
+
+    def _reliable(self, request: Request) -> bool:
+        """Per transaction (§17.1.1.2, §18): reliable when the layer is, or when the top Via names a stream
+        transport — what we send over TCP/TLS (a UDP agent's fallback) or what reached us over one."""
+        return self.reliable or request.top_via.transport.upper() not in ("UDP", "DTLS-UDP")
 
     def _reject(self, request: Request, source: Address, exc: SipParseError) -> None:
         try:
@@ -368,7 +379,7 @@ class TransactionLayer:
         if request.method == "ACK":
             self._events.append(RequestReceived(request, source, None))
             return
-        tx = Transaction.server(request, now, reliable=self.reliable, config=self.config)
+        tx = Transaction.server(request, now, reliable=self._reliable(request), config=self.config)
         self._transactions[key] = tx
         self._addresses[key] = source
         self._index(key)
@@ -386,7 +397,7 @@ class TransactionLayer:
         address = self._addresses[key]
         for action, message in actions:
             if action is TxAction.SEND:
-                if isinstance(message, Response) and not self.reliable:
+                if isinstance(message, Response) and not tx.reliable:
                     target = response_address(message, address)
                 else:
                     target = address

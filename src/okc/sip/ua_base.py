@@ -348,9 +348,6 @@ class UserAgentBase:
     def _forget(self, key: TransactionKey) -> None:
         """Destroy a transaction no message can end: an INVITE client one left in Proceeding 64*T1 after
         our CANCEL (RFC 3261 §9.1), or a server one whose request no response could match.
-
-        TransactionLayer has no public call for this yet; it keeps no other state about the key.
         """
-        self.layer._transactions.pop(key, None)
-        self.layer._addresses.pop(key, None)
+        self.layer.abandon(key)
         self._client.pop(key, None)
