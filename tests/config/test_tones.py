@@ -8,6 +8,8 @@ import jsonschema
 import pydantic
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from okc import config
 from okc.config.telephony import Tone, Tones
@@ -135,3 +137,20 @@ def test_schema_defaults_are_valid_values() -> None:
     tones_defaults = {name: prop["default"] for name, prop in defs["Tones"]["properties"].items()}
     assert validator.is_valid({"telephony": {"tones": tones_defaults}})
     assert tones_defaults["ringback"]["cadence"] == [[1000, 4000]]
+
+
+_tone_values = st.builds(
+    Tone,
+    frequencies=st.lists(st.integers(50, 3999).map(float), min_size=1, max_size=2, unique=True).map(tuple),
+    level_dbm0=st.integers(-60, 0).map(lambda half: half / 2),
+    cadence=st.lists(st.tuples(st.integers(10, 60_000), st.integers(10, 60_000)), max_size=4).map(tuple),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(dial=_tone_values, busy=_tone_values)
+def test_any_tones_survive_dump_and_load(dial: Tone, busy: Tone) -> None:
+    center = config.CenterConfig().model_copy(
+        update={"telephony": config.Telephony(tones=Tones(dial=dial, busy=busy))}
+    )
+    assert config.loads(config.dump(center), "okc.yaml") == center

@@ -148,14 +148,14 @@ def _one_or_two(frequencies: tuple[float, ...]) -> tuple[float, ...]:
 
 
 def _parse_cadence(value: object) -> object:
-    """The word "continuous" is the empty cadence; an empty list is refused so the intent is written out."""
+    """The word continuous is the empty cadence; an empty YAML list is refused so intent is written out."""
     if isinstance(value, str):
         if value != "continuous":
             raise ValueError(
                 f'a cadence is "continuous" or a list of [on, off] millisecond pairs, not {value!r}'
             )
         return ()
-    if isinstance(value, list | tuple) and not value:
+    if isinstance(value, list) and not value:  # Python code passes () for continuous; YAML gives a list
         raise ValueError('an empty cadence: write "continuous" for a steady tone')
     return value
 
