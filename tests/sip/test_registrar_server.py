@@ -12,16 +12,25 @@ from okc.config import CenterConfig
 from okc.config.people import User
 from okc.config.telephony import Telephony, Trunk, TrunkAuth
 from okc.credentials import HA1Algorithm, digest_ha1
-from okc.sip import DigestClient, PhoneRegistered, PhoneUnregistered, parse_message
+from okc.sip import (
+    DigestClient,
+    NameAddr,
+    PhoneRegistered,
+    PhoneUnregistered,
+    Request,
+    Via,
+    parse_message,
+    parse_uri,
+)
 from okc.sip.agent import AgentError, UserAgent
 from okc.sip.message import Response, response_to
 from okc.sip.outbound import OutboundRegistration, PeerDown, PeerUp, RegistrationEvent, TrunkRegistered
 from okc.sip.registrar import Account, Registrar, RegistrarSettings, UnregisterReason
 from okc.sip.registrar_server import RegistrarServer, ServerEvent
 from okc.sip.resolver import Target, TransportKind
-from okc.sip.security import RequestGate
+from okc.sip.security import AuthBan, BanAction, BanSettings, RequestGate
 from okc.sip.ua_events import CallFailed
-from okc.sip.uri import SipUri
+from okc.sip.uri import Params, SipUri
 
 REALM = "okc.test"
 
@@ -226,3 +235,58 @@ def test_from_config_registers_the_centers_users_and_trusts_static_trunks() -> N
     events, trunk = asyncio.run(scenario())
     assert events == [TrunkRegistered("okc", 60)]
     assert trunk == "static"
+
+
+async def _banned_server(action: BanAction) -> RegistrarServer:
+    """A server that has already banned 127.0.0.1 (one failure bans it) with `action`."""
+    rng = random.Random(7)
+    registrar = Registrar(REALM, [], rng.randbytes(32), rng)
+    ban = AuthBan(BanSettings(max_failures=1, window=60.0, ban_time=600.0, action=action))
+    gate = RequestGate(registrar.proxy_digest(rng.randbytes(32)), ban=ban)
+    server = await RegistrarServer.start(registrar, gate, rng=rng)
+    gate.auth_failed(("127.0.0.1", 1), asyncio.get_running_loop().time())
+    return server
+
+
+async def _options_from_socket(server: RegistrarServer, wait: float) -> Response | None:
+    loop = asyncio.get_running_loop()
+    transport, client = await loop.create_datagram_endpoint(_Client, local_addr=("127.0.0.1", 0))
+    local = transport.get_extra_info("sockname")
+    via = Via("UDP", local[0], local[1]).with_params(Params((("branch", "z9hG4bKban1"), ("rport", None))))
+    request = Request.build(
+        "OPTIONS",
+        f"sip:{server.local[0]}:{server.local[1]}",
+        via=via,
+        from_=NameAddr(parse_uri("sip:mallory@example.com")).with_tag("m1"),
+        to=NameAddr(parse_uri(f"sip:{server.local[0]}")),
+        call_id="ban-1",
+        cseq=1,
+    )
+    transport.sendto(bytes(request), server.local)
+    try:
+        return await asyncio.wait_for(client.responses.get(), wait)
+    except TimeoutError:
+        return None
+    finally:
+        transport.close()
+
+
+def test_a_source_banned_with_drop_gets_no_answer_on_the_wire() -> None:
+    """BanAction.DROP: the transport's accept hook drops the banned source's packets unread (no 403)."""
+
+    async def scenario() -> tuple[Response | None, Response | None]:
+        dropping = await _banned_server(BanAction.DROP)
+        rejecting = await _banned_server(BanAction.REJECT)
+        try:
+            return (
+                await _options_from_socket(dropping, 0.5),
+                await _options_from_socket(rejecting, 5.0),
+            )
+        finally:
+            await dropping.close()
+            await rejecting.close()
+
+    dropped, rejected = asyncio.run(scenario())
+    assert dropped is None
+    assert rejected is not None
+    assert rejected.status == 403

@@ -86,6 +86,7 @@ def test_register_failures_ban_the_source_for_invites_too() -> None:
         )
         exchange(ua, retry, float(n))
     assert access.should_drop(PHONE, 5.0)
+    assert not access.should_drop(("192.0.2.11", 5062), 5.0)  # other addresses unaffected
     assert [r.status for r in exchange(ua, request("INVITE", "i9"), 5.0)] == [403]
     assert not access.should_drop(PHONE, 62.0)
 

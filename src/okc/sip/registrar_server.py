@@ -4,9 +4,10 @@
 answers REGISTER from the `Registrar` and lets other out-of-dialog requests through `RequestGate` (407
 challenge, 403, or on to the agent: calls from registered or authenticated phones arrive as IncomingCall).
 The thin part kept here is time: the registrar's expiry and the ban's timers get their own `loop.call_at`,
-re-armed after every request the filter saw. With a `KeepAlive`, every registered contact is probed with
-OPTIONS (sent through the agent, to the address it registered from) and reported up or down. Registrar,
-ban and keep-alive events come from `events()` or callbacks.
+re-armed after every request the filter saw. A source banned with BanAction.DROP is dropped by the
+transport before the core sees it: no answer at all. With a `KeepAlive`, every registered contact is
+probed with OPTIONS (sent through the agent, to the address it registered from) and reported up or down.
+Registrar, ban and keep-alive events come from `events()` or callbacks.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class RegistrarServer:
             keepalive = KeepAlive(
                 agent.local, keepalive_rng, interval=keepalive_interval, max_misses=keepalive_misses
             )
+        agent.transport.accept = lambda source, now: not access.should_drop(source, now)
         server = cls(agent, registrar, access, keepalive)
         holder.append(server)
         return server

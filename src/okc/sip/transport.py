@@ -152,6 +152,9 @@ class SipTransport:
         self.core: UserAgentCore
         self.local: Address = ("", 0)
         self.on_event: Callable[[UaEvent], None] = lambda event: None
+        #: Asked before any input from a source reaches the core: False drops it unread and unanswered
+        #: (a banned address under BanAction.DROP — `AccessFilter.should_drop`).
+        self.accept: Callable[[Address, float], bool] | None = None
         self._udp: asyncio.DatagramTransport | None = None
         self._server: asyncio.Server | None = None
         self._connections: dict[Address, _Stream] = {}
@@ -203,6 +206,8 @@ class SipTransport:
     def _on_datagram(self, data: bytes, source: Address) -> None:
         if data in (b"\r\n\r\n", b"\r\n", b"\0\0\0\0"):
             return  # RFC 5626 keep-alives
+        if self.accept is not None and not self.accept(source, self.loop.time()):
+            return
         try:
             self.core.receive(data, source, self.loop.time())
         except SipError as exc:
@@ -210,6 +215,8 @@ class SipTransport:
         self.flush()
 
     def _on_message(self, message: Request | Response, source: Address) -> None:
+        if self.accept is not None and not self.accept(source, self.loop.time()):
+            return
         if self.options.kind == "udp" and isinstance(message, Request):
             message = _ask_rport(message)
         try:
