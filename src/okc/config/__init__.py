@@ -95,7 +95,17 @@ from okc.config.services import (
     ServiceType,
     Staff,
 )
-from okc.config.telephony import DialInPlan, Listen, OutboundRule, Telephony, Transport, Trunk, TrunkAuth
+from okc.config.telephony import (
+    DialInPlan,
+    Listen,
+    OutboundRule,
+    Telephony,
+    Tone,
+    Tones,
+    Transport,
+    Trunk,
+    TrunkAuth,
+)
 
 __all__ = [
     "ALWAYS",
@@ -151,6 +161,8 @@ __all__ = [
     "Staff",
     "SystemSounds",
     "Telephony",
+    "Tone",
+    "Tones",
     "Transport",
     "Trunk",
     "TrunkAuth",
