@@ -124,6 +124,7 @@ class SystemSounds(Model):
     music_on_hold: RelativePath | None = None
     queue_music: RelativePath | None = None
     ringback: RelativePath | None = None
+    """A recorded ringback; when unset the generated telephony.tones.ringback plays."""
     recording_notice: RelativePath | None = None
     voicemail_beep: RelativePath | None = None
     conference_join: RelativePath | None = None

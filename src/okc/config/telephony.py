@@ -213,7 +213,7 @@ class Tones(Model):
     dial: Tone = Tone()
     """Dial tone: continuous."""
     ringback: Tone = Tone(cadence=((1000, 4000),))
-    """Ringback (контроль посылки вызова): 1 s on, 4 s off."""
+    """Ringback (контроль посылки вызова): 1 s on, 4 s off; a set system_sounds.ringback plays instead."""
     busy: Tone = Tone(cadence=((400, 400),))
     """Busy (занято): 0.4 s on, 0.4 s off."""
     congestion: Tone = Tone(cadence=((200, 200),))
