@@ -17,6 +17,7 @@ import pytest
 
 from okc.credentials import HA1Algorithm, digest_ha1
 from okc.sip import DigestClient, PhoneRegistered, PhoneUnregistered, Response, SipUri, parse_message
+from okc.sip.agent import UserAgent
 from okc.sip.outbound import (
     OutboundRegistration,
     RegistrationEvent,
@@ -25,7 +26,7 @@ from okc.sip.outbound import (
     TrunkUnregistered,
 )
 from okc.sip.registrar import Account, Registrar
-from okc.sip.registrar_server import RegistrarServer, ServerEvent
+from okc.sip.registrar_server import OutboundLink, RegistrarServer, ServerEvent
 from okc.sip.resolver import Target, TransportKind
 from okc.sip.sdp import LocalMedia, answer
 from okc.sip.security import AuthBan, BanSettings, RequestGate
@@ -307,6 +308,61 @@ def test_okc_registers_to_sipp_as_a_provider_and_unregisters(tmp_path: Path) -> 
 
 def test_okc_registration_with_a_wrong_trunk_password_fails(tmp_path: Path) -> None:
     _, events = asyncio.run(register_to_sipp(tmp_path, "wrong"))
+    (failed,) = events
+    assert isinstance(failed, TrunkRegistrationFailed)
+    assert failed.status == 403
+
+
+async def register_agent_to_sipp(tmp_path: Path, password: str) -> tuple[int, list[RegistrationEvent]]:
+    """The same provider, reached through a running UserAgent: OutboundLink sends from the agent's socket."""
+    sipp = require_program("sipp")
+    port = _free_udp_port()
+    process = await asyncio.create_subprocess_exec(
+        sipp,
+        *("-sf", str(SCENARIOS / "registrar_uas.xml"), "-key", "user", "trunk", "-key", "password", "s3cret"),
+        *("-i", "127.0.0.1", "-p", str(port), "-m", "1", "-nostdin", "-timeout", "20", "-trace_err"),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    agent = await UserAgent.start("127.0.0.1", 0, rng=random.Random(4))
+    rng = random.Random(3)
+    registration = OutboundRegistration(
+        "provider",
+        SipUri("provider.test"),
+        SipUri("provider.test", "trunk"),
+        SipUri(agent.local[0], "trunk", None, agent.local[1]),
+        Target(TransportKind.UDP, "127.0.0.1", port),
+        client=DigestClient("trunk", password, rng),
+        rng=rng,
+        local=agent.local,
+    )
+    link = OutboundLink(agent, registration)
+    events: list[RegistrationEvent] = []
+    try:
+        link.start()  # the agent's Timer E covers SIPp still binding its port
+        events.append(await link.next_event(timeout=15))
+        if isinstance(events[0], TrunkRegistered):
+            link.stop()
+            events.append(await link.next_event(timeout=15))
+        status = await asyncio.wait_for(process.wait(), 10)
+    finally:
+        link.close()
+        await agent.close()
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return status, events
+
+
+def test_agent_registers_to_sipp_as_a_provider_and_unregisters(tmp_path: Path) -> None:
+    status, events = asyncio.run(register_agent_to_sipp(tmp_path, "s3cret"))
+    assert events == [TrunkRegistered("provider", 300), TrunkUnregistered("provider")]
+    assert status == 0
+
+
+def test_agent_registration_with_a_wrong_trunk_password_fails(tmp_path: Path) -> None:
+    _, events = asyncio.run(register_agent_to_sipp(tmp_path, "wrong"))
     (failed,) = events
     assert isinstance(failed, TrunkRegistrationFailed)
     assert failed.status == 403

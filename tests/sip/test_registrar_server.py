@@ -24,9 +24,16 @@ from okc.sip import (
 )
 from okc.sip.agent import AgentError, UserAgent
 from okc.sip.message import Response, response_to
-from okc.sip.outbound import OutboundRegistration, PeerDown, PeerUp, RegistrationEvent, TrunkRegistered
+from okc.sip.outbound import (
+    OutboundRegistration,
+    PeerDown,
+    PeerUp,
+    RegistrationEvent,
+    TrunkRegistered,
+    TrunkUnregistered,
+)
 from okc.sip.registrar import Account, Registrar, RegistrarSettings, UnregisterReason
-from okc.sip.registrar_server import RegistrarServer, ServerEvent
+from okc.sip.registrar_server import OutboundLink, RegistrarServer, ServerEvent
 from okc.sip.resolver import Target, TransportKind
 from okc.sip.security import AuthBan, BanAction, BanSettings, RequestGate
 from okc.sip.ua_events import CallFailed
@@ -290,3 +297,41 @@ def test_a_source_banned_with_drop_gets_no_answer_on_the_wire() -> None:
     assert dropped is None
     assert rejected is not None
     assert rejected.status == 403
+
+
+def test_an_agent_registers_through_outbound_link_from_its_own_socket() -> None:
+    """OutboundLink: the REGISTER leaves from the agent's socket, so the binding's source is the agent."""
+
+    async def scenario() -> tuple[list[RegistrationEvent], PhoneRegistered, tuple[str, int]]:
+        server = await _server()
+        agent = await UserAgent.start("127.0.0.1", 0, rng=random.Random(8))
+        rng = random.Random(9)
+        registration = OutboundRegistration(
+            "okc",
+            SipUri(REALM),
+            SipUri(REALM, "alice"),
+            SipUri(agent.local[0], "alice", None, agent.local[1]),
+            Target(TransportKind.UDP, *server.local),
+            client=DigestClient("alice", "wonder", rng),
+            rng=rng,
+            local=agent.local,
+            expires=30,
+        )
+        link = OutboundLink(agent, registration)
+        try:
+            link.start()
+            events = [await link.next_event()]
+            registered = await server.next_event(PhoneRegistered)
+            assert isinstance(registered, PhoneRegistered)
+            link.stop()
+            events.append(await link.next_event())
+            return events, registered, agent.local
+        finally:
+            link.close()
+            await agent.close()
+            await server.close()
+
+    events, registered, local = asyncio.run(scenario())
+    assert events == [TrunkRegistered("okc", 30), TrunkUnregistered("okc")]
+    assert registered.source == local
+    assert str(registered.contact) == f"sip:alice@{local[0]}:{local[1]}"

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from okc.errors import OkcError
 from okc.sip.auth import DigestClient
 from okc.sip.layer import Address, TransactionKey
-from okc.sip.message import Response
+from okc.sip.message import Request, Response
 from okc.sip.refer import Replaces
 from okc.sip.sdp import SessionDescription
 from okc.sip.timers import TimerConfig
@@ -270,6 +270,15 @@ class UserAgent:
         if isinstance(result, Response):
             return OptionsResult(result, result.status, rtt)
         return OptionsResult(None, result, rtt)
+
+    async def send_request(self, request: Request, address: Address) -> Response | int:
+        """Send a prebuilt out-of-dialog request from this agent's socket; its final response, or the
+        status (408 timeout, 503 transport failure) when none came."""
+        key = self.core.send(request, address, self._now())
+        future: asyncio.Future[Response | int] = self.transport.loop.create_future()
+        self._waiting[key] = future
+        self.transport.flush()
+        return await future
 
     async def close(self) -> None:
         """Close the sockets (calls are not hung up: do that first if you care)."""

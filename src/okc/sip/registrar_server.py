@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from okc.sip.agent import AgentError, AgentSettings, UserAgent
 from okc.sip.layer import Address
 from okc.sip.message import Request, Response
-from okc.sip.outbound import KeepAlive, KeepAliveEvent, Outgoing
+from okc.sip.outbound import KeepAlive, KeepAliveEvent, OutboundRegistration, Outgoing, RegistrationEvent
 from okc.sip.registrar import PhoneRegistered, PhoneUnregistered, Registrar, RegistrarEvent, RegistrarSettings
 from okc.sip.resolver import Target, TransportKind
 from okc.sip.security import AccessFilter, AuthBan, BanEvent, BanSettings, RequestGate
@@ -31,7 +31,7 @@ from okc.sip.uri import SipUri
 if TYPE_CHECKING:
     from okc.config import CenterConfig
 
-__all__ = ["RegistrarServer", "ServerEvent"]
+__all__ = ["OutboundLink", "RegistrarServer", "ServerEvent"]
 
 ServerEvent = RegistrarEvent | BanEvent | KeepAliveEvent
 
@@ -243,3 +243,69 @@ class RegistrarServer:
         for task in list(self._probes):
             task.cancel()
         await self.agent.close()
+
+
+class OutboundLink:
+    """A provider registration (`OutboundRegistration`) on a running agent: its REGISTERs leave from the
+    agent's socket through the agent's transaction layer (retransmissions, timeouts), so the provider
+    sees the agent's own address and Contact. Build the registration with `local=agent.local`.
+
+    The thin part is time and tasks: each request is awaited with `UserAgent.send_request`, its response
+    (or 408/503) fed back, and the refresh timer re-armed with `loop.call_at`.
+    """
+
+    def __init__(self, agent: UserAgent, registration: OutboundRegistration) -> None:
+        self.agent = agent
+        self.registration = registration
+        self._loop = agent.transport.loop
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._queue: asyncio.Queue[RegistrationEvent] = asyncio.Queue()
+
+    def start(self) -> None:
+        """Register now, then refresh before expiry and retry after failures."""
+        self.registration.start(self._loop.time())
+        self._pump()
+
+    def stop(self) -> None:
+        """Unregister (Expires 0) and stop refreshing; TrunkUnregistered follows."""
+        self.registration.stop(self._loop.time())
+        self._pump()
+
+    async def next_event(self, *, timeout: float = 10.0) -> RegistrationEvent:
+        """The next registration event (TrunkRegistered, TrunkRegistrationFailed, TrunkUnregistered)."""
+        async with asyncio.timeout(timeout):
+            return await self._queue.get()
+
+    def _pump(self) -> None:
+        for item in self.registration.requests():
+            task = self._loop.create_task(self._send(item))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        for event in self.registration.events():
+            self._queue.put_nowait(event)
+        if self._timer is not None:
+            self._timer.cancel()
+        deadline = self.registration.get_timer()
+        self._timer = None if deadline is None else self._loop.call_at(deadline, self._fire)
+
+    async def _send(self, item: Outgoing) -> None:
+        result = await self.agent.send_request(item.request, item.target.address)
+        now = self._loop.time()
+        if isinstance(result, Response):
+            self.registration.receive_response(result, now)
+        else:
+            self.registration.failed(item.request, now)
+        self._pump()
+
+    def _fire(self) -> None:
+        self._timer = None
+        self.registration.handle_timer(self._loop.time())
+        self._pump()
+
+    def close(self) -> None:
+        """Stop the timer and the requests in flight (no unregister: call `stop` first for that)."""
+        if self._timer is not None:
+            self._timer.cancel()
+        for task in list(self._tasks):
+            task.cancel()

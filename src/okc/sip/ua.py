@@ -181,6 +181,17 @@ class UserAgentCore(ClientResponses):
         self._client[key] = PendingRequest(None, "OOD", request, address)
         return key
 
+    def send(self, request: Request, address: Address, now: float) -> TransactionKey:
+        """Send a request someone else built (an OutboundRegistration's REGISTER) through a new client
+        transaction on this core's socket; its final response comes as ResponseToRequest, a timeout or
+        transport failure as RequestFailed. Challenges are passed up, not answered: the builder owns them."""
+        if request.method in ("INVITE", "ACK", "CANCEL"):
+            raise SipStateError(f"{request.method} is not a standalone request: use invite/hangup")
+        key = self.layer.send_request(request, address, now)
+        self._client[key] = PendingRequest(None, "OOD", request, address)
+        self._ood_auth.add(key)  # counts as already answered: the core's own credentials stay out of it
+        return key
+
     def respond(
         self,
         key: TransactionKey,
