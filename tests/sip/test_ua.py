@@ -328,3 +328,39 @@ def test_commands_on_unknown_or_wrong_state_calls_raise() -> None:
     with pytest.raises(SipStateError):
         net.b.hold(incoming.call, net.now)
     assert net.b.call_state(incoming.call) is CallState.ENDED
+
+
+def test_send_routes_a_prebuilt_requests_answer_and_leaves_challenges_to_its_builder() -> None:
+    """UserAgentCore.send: someone else's REGISTER goes through the core's layer; a 401 comes back up
+    unanswered even though the core has credentials of its own."""
+    from okc.sip.auth import DigestClient
+    from okc.sip.headers import NameAddr, Via
+    from okc.sip.message import response_to
+    from okc.sip.uri import Params, parse_uri
+
+    def challenge(request: Request, source: tuple[str, int], now: float) -> Response | None:
+        return response_to(
+            request, 401, "Unauthorized", extra=(("WWW-Authenticate", 'Digest realm="x", nonce="n"'),)
+        )
+
+    a = UserAgentCore(
+        A, rng=random.Random(1), user="alice", credentials=DigestClient("a", "b", random.Random(3))
+    )
+    b = UserAgentCore(B, rng=random.Random(2), user="bob", request_filter=challenge)
+    net = Net(a, b)
+    register = Request.build(
+        "REGISTER",
+        "sip:127.0.0.1:5080",
+        via=Via("UDP", A[0], A[1], Params((("branch", "z9hG4bKreg1"),))),
+        from_=NameAddr(parse_uri("sip:trunk@127.0.0.1")).with_tag("t1"),
+        to=NameAddr(parse_uri("sip:trunk@127.0.0.1")),
+        call_id="reg-1",
+        cseq=1,
+    )
+    key = net.a.send(register, B, net.now)
+    net.pump()
+    (answer,) = net.got_a
+    assert isinstance(answer, ResponseToRequest)
+    assert answer.key == key
+    assert answer.response.status == 401
+    assert sum(1 for _, data in net.wire if data.startswith(b"REGISTER")) == 1
