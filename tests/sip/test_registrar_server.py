@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +27,7 @@ from okc.sip import (
 from okc.sip.agent import AgentError, UserAgent
 from okc.sip.message import Response, response_to
 from okc.sip.outbound import (
+    OutboundError,
     OutboundRegistration,
     PeerDown,
     PeerUp,
@@ -33,8 +36,8 @@ from okc.sip.outbound import (
     TrunkUnregistered,
 )
 from okc.sip.registrar import Account, Registrar, RegistrarSettings, UnregisterReason
-from okc.sip.registrar_server import OutboundLink, RegistrarServer, ServerEvent
-from okc.sip.resolver import Target, TransportKind
+from okc.sip.registrar_server import OutboundLink, RegistrarServer, ServerEvent, read_trunk_secret
+from okc.sip.resolver import NaptrRecord, ServerLocator, SrvRecord, Target, TransportKind
 from okc.sip.security import AuthBan, BanAction, BanSettings, RequestGate
 from okc.sip.ua_events import CallFailed
 from okc.sip.uri import Params, SipUri
@@ -335,3 +338,124 @@ def test_an_agent_registers_through_outbound_link_from_its_own_socket() -> None:
     assert events == [TrunkRegistered("okc", 30), TrunkUnregistered("okc")]
     assert registered.source == local
     assert str(registered.contact) == f"sip:alice@{local[0]}:{local[1]}"
+
+
+class _Dns:
+    """A DnsClient answering SRV and A from tables and recording every query."""
+
+    def __init__(self, srv: dict[str, list[SrvRecord]], hosts: dict[str, list[str]]) -> None:
+        self.srv_table = srv
+        self.hosts = hosts
+        self.queries: list[str] = []
+
+    async def naptr(self, name: str) -> Sequence[NaptrRecord]:
+        self.queries.append(f"NAPTR {name}")
+        return []
+
+    async def srv(self, name: str) -> Sequence[SrvRecord]:
+        self.queries.append(f"SRV {name}")
+        return self.srv_table.get(name.rstrip("."), [])
+
+    async def addresses(self, name: str) -> Sequence[str]:
+        self.queries.append(f"A {name}")
+        return self.hosts.get(name.rstrip("."), [])
+
+
+def test_trunks_without_registration_start_nothing() -> None:
+    """Static-IP and digest-from-provider trunks: no DNS lookup, no secret read, no REGISTER link."""
+    center = CenterConfig(
+        telephony=Telephony(
+            trunks=(
+                Trunk(
+                    name="static",
+                    host="sip.example.org",
+                    auth=TrunkAuth.STATIC_IP,
+                    allowed_addresses=("192.0.2.7",),
+                ),
+                Trunk(
+                    name="inbound",
+                    host="sip.example.net",
+                    auth=TrunkAuth.DIGEST_FROM_PROVIDER,
+                    username="okc",
+                    secret_env="OKC_UNUSED_SECRET",
+                ),
+            )
+        )
+    )
+    dns = _Dns({}, {})
+    secrets_read: list[str] = []
+
+    def secret(trunk: Trunk) -> str:
+        secrets_read.append(trunk.name)
+        return "unused"
+
+    async def scenario() -> dict[str, OutboundLink]:
+        server = await RegistrarServer.from_config(
+            center,
+            random.Random(10),
+            host="127.0.0.1",
+            port=0,
+            locator=ServerLocator(dns, random.Random(11)),
+            trunk_secret=secret,
+        )
+        links = dict(server.links)
+        await server.close()
+        return links
+
+    assert asyncio.run(scenario()) == {}
+    assert dns.queries == []
+    assert secrets_read == []
+
+
+def test_a_registration_trunk_is_located_and_registered_then_removed_on_close() -> None:
+    """The trunk's host is found through SRV; it registers from the center's socket; close unregisters."""
+    dns = _Dns({}, {"pbx.provider.test": ["127.0.0.1"]})
+
+    async def scenario() -> tuple[list[ServerEvent], PhoneRegistered, PhoneUnregistered, tuple[str, int]]:
+        provider = await _server()
+        dns.srv_table["_sip._udp.provider.test"] = [SrvRecord(0, 0, provider.local[1], "pbx.provider.test")]
+        trunk = Trunk(name="provider", host="provider.test", username="alice", secret_env="OKC_UNUSED_SECRET")
+        center = await RegistrarServer.from_config(
+            CenterConfig(telephony=Telephony(trunks=(trunk,))),
+            random.Random(12),
+            host="127.0.0.1",
+            port=0,
+            locator=ServerLocator(dns, random.Random(13)),
+            trunk_secret=lambda _: "wonder",
+            register_expires=60,
+        )
+        try:
+            events = [await center.next_event(TrunkRegistered)]
+            registered = await provider.next_event(PhoneRegistered)
+            assert isinstance(registered, PhoneRegistered)
+            local = center.local
+            await center.close()
+            events.append(
+                await center.next_event(TrunkUnregistered, timeout=0.1)
+            )  # queued before close returned
+            gone = await provider.next_event(PhoneUnregistered)
+            assert isinstance(gone, PhoneUnregistered)
+            assert provider.registrar.lookup("alice") == ()
+            return events, registered, gone, local
+        finally:
+            await provider.close()
+
+    events, registered, gone, local = asyncio.run(scenario())
+    assert "SRV _sip._udp.provider.test" in dns.queries
+    assert registered.source == local
+    assert gone.reason is UnregisterReason.REMOVED
+    assert events == [TrunkRegistered("provider", 60), TrunkUnregistered("provider")]
+
+
+def test_read_trunk_secret_from_environment_or_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("OKC_TEST_TRUNK_SECRET", "from-env")
+    by_env = Trunk(name="a", host="sip.example.org", username="okc", secret_env="OKC_TEST_TRUNK_SECRET")
+    (tmp_path / "trunk.secret").write_text("from-file\n", encoding="utf-8")
+    by_file = Trunk(name="b", host="sip.example.org", username="okc", secret_file="trunk.secret")
+    assert read_trunk_secret(by_env) == "from-env"
+    assert read_trunk_secret(by_file, tmp_path) == "from-file"
+    monkeypatch.delenv("OKC_TEST_TRUNK_SECRET")
+    with pytest.raises(OutboundError, match="OKC_TEST_TRUNK_SECRET"):
+        read_trunk_secret(by_env)
+    with pytest.raises(OutboundError, match="cannot read"):
+        read_trunk_secret(by_file, tmp_path / "elsewhere")

@@ -8,32 +8,78 @@ re-armed after every request the filter saw. A source banned with BanAction.DROP
 transport before the core sees it: no answer at all. With a `KeepAlive`, every registered contact is
 probed with OPTIONS (sent through the agent, to the address it registered from) and reported up or down.
 Registrar, ban and keep-alive events come from `events()` or callbacks.
+
+Provider registration: `from_config` also starts one `OutboundLink` per trunk with `auth: registration`.
+Each trunk's host is located with RFC 3263 (`ServerLocator`; a numeric host needs no DNS), its secret read
+from `secret_env` or `secret_file` (relative to `config_dir`), and its REGISTERs leave from this server's
+socket with this server's Contact. Their TrunkRegistered / TrunkRegistrationFailed / TrunkUnregistered
+events arrive with the server's own events; `close()` unregisters them (bounded by `unregister_timeout`)
+before the socket closes. Trunks authenticated by digest from the provider or by static IP start nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import ssl
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import dns.asyncresolver
+
+from okc.config.telephony import TrunkAuth
 from okc.sip.agent import AgentError, AgentSettings, UserAgent
 from okc.sip.layer import Address
 from okc.sip.message import Request, Response
-from okc.sip.outbound import KeepAlive, KeepAliveEvent, OutboundRegistration, Outgoing, RegistrationEvent
+from okc.sip.outbound import (
+    KeepAlive,
+    KeepAliveEvent,
+    OutboundError,
+    OutboundRegistration,
+    Outgoing,
+    RegistrationEvent,
+)
 from okc.sip.registrar import PhoneRegistered, PhoneUnregistered, Registrar, RegistrarEvent, RegistrarSettings
-from okc.sip.resolver import Target, TransportKind
+from okc.sip.resolver import DnspythonClient, ServerLocator, Target, TransportKind
 from okc.sip.security import AccessFilter, AuthBan, BanEvent, BanSettings, RequestGate
 from okc.sip.transport import TransportOptions
-from okc.sip.uri import SipUri
+from okc.sip.uri import Params, SipUri
 
 if TYPE_CHECKING:
     from okc.config import CenterConfig
+    from okc.config.telephony import Trunk
 
-__all__ = ["OutboundLink", "RegistrarServer", "ServerEvent"]
+__all__ = ["OutboundLink", "RegistrarServer", "ServerEvent", "read_trunk_secret", "trunk_uri"]
 
-ServerEvent = RegistrarEvent | BanEvent | KeepAliveEvent
+ServerEvent = RegistrarEvent | BanEvent | KeepAliveEvent | RegistrationEvent
+
+
+def read_trunk_secret(trunk: Trunk, config_dir: Path = Path()) -> str:
+    """A trunk's password from its `secret_env` variable or `secret_file` (relative to `config_dir`)."""
+    if trunk.secret_env is not None:
+        value = os.environ.get(trunk.secret_env)
+        if value is None:
+            raise OutboundError(f"trunk {trunk.name}: environment variable {trunk.secret_env} is not set")
+        return value
+    if trunk.secret_file is not None:
+        path = config_dir / trunk.secret_file
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise OutboundError(f"trunk {trunk.name}: cannot read {path}: {exc.strerror}") from None
+    raise OutboundError(f"trunk {trunk.name} names no secret_env or secret_file")
+
+
+def trunk_uri(trunk: Trunk) -> SipUri:
+    """The URI to locate a trunk's registrar by (RFC 3263): its host, a non-default port, its transport."""
+    transport = TransportKind(trunk.transport.value)
+    port = None if trunk.port == transport.default_port else trunk.port
+    params = Params() if transport is TransportKind.UDP else Params((("transport", transport.value),))
+    return SipUri(
+        trunk.host, None, None, port, params, scheme="sips" if transport is TransportKind.TLS else "sip"
+    )
 
 
 class RegistrarServer:
@@ -52,6 +98,8 @@ class RegistrarServer:
         self._timer_at: float | None = None
         self._queue: asyncio.Queue[ServerEvent] = asyncio.Queue()
         self._callbacks: list[Callable[[ServerEvent], None]] = []
+        self.links: dict[str, OutboundLink] = {}
+        """Provider registrations running on this server's socket, by trunk name."""
 
     @classmethod
     async def start(
@@ -110,12 +158,19 @@ class RegistrarServer:
         ban: BanSettings | None = None,
         keepalive_interval: float | None = 30.0,
         trust_registered_sources: bool = False,
+        locator: ServerLocator | None = None,
+        trunk_secret: Callable[[Trunk], str] | None = None,
+        config_dir: Path = Path(),
+        register_expires: int = 3600,
     ) -> RegistrarServer:
         """The center's registrar on its `telephony.listen[listen]` socket (host/port override it).
 
         Users with digest HA1s may register; static-IP trunks are trusted by address. Nonce secrets come
         from `rng` — give `random.SystemRandom()` outside tests. A TLS listener needs `server_ssl`.
         `trust_registered_sources` lets a registered phone's address reach local targets without a 407.
+        Every `auth: registration` trunk is registered to from this socket: located with `locator`
+        (default: the system's DNS through dnspython), its password from `trunk_secret` (default:
+        `read_trunk_secret` with `config_dir`). A secret or location that fails raises before binding.
         """
         where = center.telephony.listen[listen]
         registrar = Registrar.from_config(center, rng.randbytes(32), rng, settings=settings)
@@ -126,7 +181,15 @@ class RegistrarServer:
             registered=registrar.login_at if trust_registered_sources else None,
         )
         options = TransportOptions(kind=where.transport.value, server_ssl=server_ssl)
-        return await cls.start(
+        secret_of = trunk_secret or (lambda trunk: read_trunk_secret(trunk, config_dir))
+        registering = [t for t in center.telephony.trunks if t.auth is TrunkAuth.REGISTRATION]
+        secrets = {t.name: secret_of(t) for t in registering}
+        located: dict[str, list[Target]] = {}
+        for trunk in registering:
+            if locator is None:
+                locator = ServerLocator(DnspythonClient(dns.asyncresolver.Resolver()), rng)
+            located[trunk.name] = await locator.locate(trunk_uri(trunk))
+        server = await cls.start(
             registrar,
             gate,
             where.address if host is None else host,
@@ -135,6 +198,26 @@ class RegistrarServer:
             rng=rng,
             keepalive_interval=keepalive_interval,
         )
+        for trunk in registering:
+            first, *alternates = located[trunk.name]
+            registration = OutboundRegistration.for_trunk(
+                trunk,
+                secrets[trunk.name],
+                first,
+                random.Random(rng.getrandbits(64)),
+                local=server.local,
+                expires=register_expires,
+                alternates=alternates,
+            )
+            server.register_to(OutboundLink(server.agent, registration, on_event=server._deliver))
+        return server
+
+    def register_to(self, link: OutboundLink) -> None:
+        """Run a provider registration on this server: started now, unregistered by `close()`."""
+        if link.registration.trunk in self.links:
+            raise OutboundError(f"trunk {link.registration.trunk} is already registering")
+        self.links[link.registration.trunk] = link
+        link.start()
 
     @property
     def local(self) -> Address:
@@ -177,10 +260,7 @@ class RegistrarServer:
             events += self.keepalive.events()
             timers.append(self.keepalive.get_timer())
         for event in events:
-            for callback in self._callbacks:
-                callback(event)
-            if not self._callbacks:
-                self._queue.put_nowait(event)
+            self._deliver(event)
         deadlines = [t for t in timers if t is not None]
         deadline = min(deadlines) if deadlines else None
         if deadline == self._timer_at:
@@ -189,6 +269,12 @@ class RegistrarServer:
             self._timer.cancel()
         self._timer_at = deadline
         self._timer = None if deadline is None else self._loop.call_at(deadline, self._fire)
+
+    def _deliver(self, event: ServerEvent) -> None:
+        for callback in self._callbacks:
+            callback(event)
+        if not self._callbacks:
+            self._queue.put_nowait(event)
 
     def watch(self, name: str, uri: SipUri, target: Target) -> None:
         """Probe a trunk (or any peer) too: OPTIONS `uri` at `target` (ServerLocator finds it)."""
@@ -236,8 +322,20 @@ class RegistrarServer:
         self._timer_at = None
         self._pump()
 
-    async def close(self) -> None:
-        """Stop the timers and close the agent's sockets."""
+    async def close(self, *, unregister_timeout: float = 5.0) -> None:
+        """Unregister from providers (waiting up to `unregister_timeout`), stop timers, close the agent."""
+        links = list(self.links.values())
+        for link in links:
+            link.stop()
+        try:
+            async with asyncio.timeout(unregister_timeout):
+                for link in links:
+                    await link.settled()
+        except TimeoutError:
+            pass  # a provider that does not answer keeps its binding until it expires
+        for link in links:
+            link.close()
+        self.links.clear()
         if self._timer is not None:
             self._timer.cancel()
         for task in list(self._probes):
@@ -254,9 +352,16 @@ class OutboundLink:
     (or 408/503) fed back, and the refresh timer re-armed with `loop.call_at`.
     """
 
-    def __init__(self, agent: UserAgent, registration: OutboundRegistration) -> None:
+    def __init__(
+        self,
+        agent: UserAgent,
+        registration: OutboundRegistration,
+        *,
+        on_event: Callable[[RegistrationEvent], None] | None = None,
+    ) -> None:
         self.agent = agent
         self.registration = registration
+        self._on_event = on_event
         self._loop = agent.transport.loop
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -273,7 +378,7 @@ class OutboundLink:
         self._pump()
 
     async def next_event(self, *, timeout: float = 10.0) -> RegistrationEvent:
-        """The next registration event (TrunkRegistered, TrunkRegistrationFailed, TrunkUnregistered)."""
+        """The next TrunkRegistered, TrunkRegistrationFailed or TrunkUnregistered (none with `on_event`)."""
         async with asyncio.timeout(timeout):
             return await self._queue.get()
 
@@ -283,11 +388,19 @@ class OutboundLink:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         for event in self.registration.events():
-            self._queue.put_nowait(event)
+            if self._on_event is not None:
+                self._on_event(event)
+            else:
+                self._queue.put_nowait(event)
         if self._timer is not None:
             self._timer.cancel()
         deadline = self.registration.get_timer()
         self._timer = None if deadline is None else self._loop.call_at(deadline, self._fire)
+
+    async def settled(self) -> None:
+        """Wait until no request is in flight (after `stop`: until the unregister has been answered)."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
 
     async def _send(self, item: Outgoing) -> None:
         result = await self.agent.send_request(item.request, item.target.address)
