@@ -1,7 +1,8 @@
 """SIPp against okc's RegistrarServer (registrar and digest gate on a UserAgent) on loopback UDP:
 REGISTER with MD5 digest (and removal with Contact *), a wrong password that must be refused, and calls
 that authenticate with 407 first. And the other way round: okc's OutboundRegistration toward SIPp playing a
-provider's registrar that checks the digest (verifyauth)."""
+provider's registrar that checks the digest (verifyauth), driven by hand, through an agent's OutboundLink, and
+by the center itself from a config with a `registration` trunk (registered at start, gone at close)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from okc.config import CenterConfig
+from okc.config.telephony import Telephony, Trunk
 from okc.credentials import HA1Algorithm, digest_ha1
 from okc.sip import DigestClient, PhoneRegistered, PhoneUnregistered, Response, SipUri, parse_message
 from okc.sip.agent import UserAgent
@@ -365,4 +368,60 @@ def test_agent_registration_with_a_wrong_trunk_password_fails(tmp_path: Path) ->
     _, events = asyncio.run(register_agent_to_sipp(tmp_path, "wrong"))
     (failed,) = events
     assert isinstance(failed, TrunkRegistrationFailed)
+    assert failed.status == 403
+
+
+async def center_registers_to_sipp(tmp_path: Path, password: str) -> tuple[int, list[ServerEvent]]:
+    """The center from config: one `auth: registration` trunk at SIPp's provider registrar (numeric host,
+    so no DNS); the trunk's first event, then `close()`, then what close reported; SIPp's exit status."""
+    sipp = require_program("sipp")
+    port = _free_udp_port()
+    process = await asyncio.create_subprocess_exec(
+        sipp,
+        *("-sf", str(SCENARIOS / "registrar_uas.xml"), "-key", "user", "trunk", "-key", "password", "s3cret"),
+        *("-i", "127.0.0.1", "-p", str(port), "-m", "1", "-nostdin", "-timeout", "20", "-trace_err"),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    trunk = Trunk(
+        name="provider", host="127.0.0.1", port=port, username="trunk", secret_env="OKC_TRUNK_SECRET"
+    )
+    center = await RegistrarServer.from_config(
+        CenterConfig(telephony=Telephony(trunks=(trunk,))),
+        random.Random(12),
+        host="127.0.0.1",
+        port=0,
+        trunk_secret=lambda _: password,
+    )
+    events: list[ServerEvent] = []
+    closed = False
+    try:
+        # the agent's Timer E covers SIPp still binding its port
+        events.append(await center.next_event((TrunkRegistered, TrunkRegistrationFailed), timeout=15))
+        closed = True
+        await center.close(unregister_timeout=15)
+        if isinstance(events[0], TrunkRegistered):
+            events.append(await center.next_event(TrunkUnregistered, timeout=1))
+        status = await asyncio.wait_for(process.wait(), 10)
+    finally:
+        if not closed:
+            await center.close()
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return status, events
+
+
+def test_center_registers_its_trunk_to_sipp_and_unregisters_on_close(tmp_path: Path) -> None:
+    status, events = asyncio.run(center_registers_to_sipp(tmp_path, "s3cret"))
+    assert events == [TrunkRegistered("provider", 300), TrunkUnregistered("provider")]
+    assert status == 0  # SIPp saw the digest-authenticated removal (Expires 0) and answered it 200
+
+
+def test_center_with_a_wrong_trunk_password_reports_403(tmp_path: Path) -> None:
+    _, events = asyncio.run(center_registers_to_sipp(tmp_path, "wrong"))
+    (failed,) = events
+    assert isinstance(failed, TrunkRegistrationFailed)
+    assert failed.trunk == "provider"
     assert failed.status == 403
