@@ -279,7 +279,10 @@ def find_ceiling(step: Callable[[int], Step], report: Callable[[Step], None]) ->
 def _limited(clean: float, outcome: Step) -> Ceiling:
     """The ceiling when SIPp fell behind: what it did send, if every call of it succeeded."""
     reached = max(clean, outcome.sent_rate) if outcome.clean else clean
-    return Ceiling(reached, f"SIPp uac sent only {outcome.sent_rate:,.0f} of {outcome.rate:,} calls/s")
+    return Ceiling(
+        reached,
+        f"limited by the load generator (SIPp uac sent {outcome.sent_rate:,.0f} of {outcome.rate:,}/s)",
+    )
 
 
 def _ladder(console: Console, sipp: str, folder: Path, name: str, start: Callable[[], Running]) -> Ceiling:
