@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from pathlib import Path
 
 from okc.sip.agent import UserAgent
 from okc.sip.transport import TransportOptions
@@ -131,3 +132,28 @@ def test_a_tcp_request_to_a_udp_agent_is_answered_on_its_connection() -> None:
             await agent.close()
 
     asyncio.run(main())
+
+
+def test_the_udp_socket_asks_for_a_large_receive_buffer() -> None:
+    """Bursts wait in the kernel while the loop is busy; Linux reports twice what it granted."""
+    rmem_max = (
+        int(Path("/proc/sys/net/core/rmem_max").read_text()) if Path("/proc/sys/net/core").exists() else 0
+    )
+
+    async def run() -> tuple[int, int]:
+        big = await UserAgent.start(options=TransportOptions(receive_buffer=1 << 20))
+        off = await UserAgent.start(options=TransportOptions(receive_buffer=0))
+        try:
+            sizes = []
+            for agent in (big, off):
+                udp = agent.transport._udp
+                assert udp is not None
+                sizes.append(udp.get_extra_info("socket").getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+            return sizes[0], sizes[1]
+        finally:
+            await big.close()
+            await off.close()
+
+    big, default = asyncio.run(run())
+    assert big >= min(1 << 20, rmem_max or default)
+    assert big >= default
