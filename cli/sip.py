@@ -14,7 +14,6 @@ import ipaddress
 import random
 import signal
 import socket
-import struct
 import sys
 import time
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ import click
 
 from okc.errors import OkcError
 from okc.rtp.endpoint import PortAllocator, RtpEndpoint
-from okc.rtp.g711 import alaw_encode_array, ulaw_encode_array
+from okc.rtp.outgoing import OutgoingStream
 from okc.rtp.tones import ToneGenerator, ToneSpec
 from okc.sip.agent import AgentSettings, UserAgent
 from okc.sip.sdp import LocalMedia, SdpError, SessionDescription, answer, make_offer
@@ -31,7 +30,6 @@ from okc.sip.transport import TransportOptions
 from okc.sip.ua_events import CallEnded, CallEstablished, CallFailed, CallRef, IncomingCall, UaEvent
 from okc.sip.uri import SipUri, parse_uri
 
-_RTP_HEADER = struct.Struct("!BBHII")
 _FRAME = 0.020
 
 
@@ -145,7 +143,7 @@ class _Answerer:
         if codec is None:
             return
         call.tone = asyncio.get_running_loop().create_task(
-            _play_tone(endpoint, codec.payload_type, codec.name.upper() == "PCMA", self.tone_hz, self.rng)
+            _play_tone(endpoint, codec.payload_type, self.tone_hz, self.rng)
         )
 
     def _close_media(self, call: _Answered) -> None:
@@ -170,23 +168,17 @@ class _Answerer:
             self.done.set()
 
 
-async def _play_tone(
-    endpoint: RtpEndpoint, payload_type: int, alaw: bool, hz: float, rng: random.Random
-) -> None:
-    """Stream a continuous tone as 20 ms G.711 frames on a drift-free schedule."""
+async def _play_tone(endpoint: RtpEndpoint, payload_type: int, hz: float, rng: random.Random) -> None:
+    """Stream a continuous tone as 20 ms G.711 frames (payload type 0 or 8) on a drift-free schedule."""
     generator = ToneGenerator(ToneSpec((hz,)))
-    encode = alaw_encode_array if alaw else ulaw_encode_array
     loop = asyncio.get_running_loop()
-    ssrc, seq, timestamp = rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(32)
     start = loop.time()
+    ssrc, sequence, timestamp = rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(32)
+    stream = OutgoingStream(payload_type, start, ssrc=ssrc, sequence=sequence, timestamp=timestamp)
     frame = 0
     while True:
-        payload = encode(generator.next_frame()).tobytes()
-        header = _RTP_HEADER.pack(0x80, payload_type | (0x80 if frame == 0 else 0), seq, timestamp, ssrc)
-        endpoint.send_rtp(header + payload)
+        endpoint.send_rtp(bytes(stream.audio(generator.next_frame(), start + frame * _FRAME)))
         frame += 1
-        seq = (seq + 1) & 0xFFFF
-        timestamp = (timestamp + 160) & 0xFFFFFFFF
         await asyncio.sleep(max(0.0, start + frame * _FRAME - loop.time()))
 
 
@@ -253,6 +245,8 @@ async def _serve(config: AnswerConfig) -> _Answerer:
     agent.on_event(answerer.on_event)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
+        # Windows loops and loops outside the main thread have no signal handlers; Ctrl-C then
+        # ends the command through KeyboardInterrupt instead.
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, answerer.done.set)
     bound_host, bound_port = agent.local
