@@ -10,8 +10,7 @@ import random
 
 from rich.console import Console
 
-from benchmarks.bench_sip_parse import best_rates
-from benchmarks.report import Measurement, rate, show
+from benchmarks.report import Measurement, best_rates, rate, show
 from okc.sip import parse_message
 from okc.sip.auth import (
     AuthAccepted,

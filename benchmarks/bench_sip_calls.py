@@ -18,7 +18,6 @@ import asyncio
 import csv
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from typing import cast
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.processes import free_udp_port, pin
 from benchmarks.report import Measurement, show
 
 OKC = str(Path(sys.executable).with_name("okc"))
@@ -79,19 +79,6 @@ class Ceiling:
         return bool(self.limit)
 
 
-def _pin(core: int) -> list[str]:
-    taskset = shutil.which("taskset")
-    if taskset is None or (os.cpu_count() or 1) < 2:
-        return []
-    return [taskset, "-c", str(core)]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass(frozen=True, slots=True)
 class Running:
     """An answerer process we started and the UDP port it listens on."""
@@ -109,7 +96,7 @@ class Running:
 
 def _start_okc() -> Running:
     proc = subprocess.Popen(
-        [*_pin(1), OKC, "sip", "answer", "--listen", "127.0.0.1:0", "--no-media", "--quiet"],
+        [*pin(1), OKC, "sip", "answer", "--listen", "127.0.0.1:0", "--no-media", "--quiet"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -171,7 +158,7 @@ def _start_bare() -> Running:
     root = Path(__file__).resolve().parent.parent
     code = "from benchmarks.bench_sip_calls import bare_responder; bare_responder()"
     proc = subprocess.Popen(
-        [*_pin(1), sys.executable, "-c", code],
+        [*pin(1), sys.executable, "-c", code],
         cwd=root,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -182,9 +169,9 @@ def _start_bare() -> Running:
 
 
 def _start_sipp_uas(sipp: str, folder: Path) -> Running:
-    port = _free_port()
+    port = free_udp_port()
     proc = subprocess.Popen(
-        [*_pin(1), sipp, "-sn", "uas", "-i", "127.0.0.1", "-p", str(port), "-nostdin", "-bg"],
+        [*pin(1), sipp, "-sn", "uas", "-i", "127.0.0.1", "-p", str(port), "-nostdin", "-bg"],
         cwd=folder,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -203,8 +190,8 @@ def _uac(
         old.unlink()
     limit = max(calls, 100)
     run = subprocess.run(
-        [*_pin(0), sipp, "-sn", "uac", "-r", str(rate), "-m", str(calls), "-l", str(limit),
-         "-d", str(hold_ms), "-i", "127.0.0.1", "-p", str(_free_port()), "-trace_stat", "-fd", "100ms",
+        [*pin(0), sipp, "-sn", "uac", "-r", str(rate), "-m", str(calls), "-l", str(limit),
+         "-d", str(hold_ms), "-i", "127.0.0.1", "-p", str(free_udp_port()), "-trace_stat", "-fd", "100ms",
          "-nostdin",
          "-timeout", f"{int(calls / rate + hold_ms / 1000 + grace)}s", "-timeout_error",
          f"127.0.0.1:{port}"],

@@ -11,10 +11,9 @@ about 4 us, each typed header 1-3 us (one regex match plus building the frozen v
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
-from benchmarks.report import Measurement, show
+from benchmarks.report import Measurement, best_rates, show
 from okc.sip import parse_message
 
 INVITE = (
@@ -54,33 +53,6 @@ def okc_parse() -> tuple[object, ...]:
         msg.contacts[0].uri,
         msg.body,
     )
-
-
-def cpu_rate(fn: Callable[[], object], *, min_seconds: float = 0.25, batch: int = 200) -> float:
-    """Calls per second of fn in this process's CPU time (time spent descheduled does not count)."""
-    count = 0
-    start = time.process_time()
-    elapsed = 0.0
-    while elapsed < min_seconds:
-        for _ in range(batch):
-            fn()
-        count += batch
-        elapsed = time.process_time() - start
-    return count / elapsed
-
-
-def best_rates(contenders: dict[str, Callable[[], object]], *, rounds: int = 12) -> dict[str, float]:
-    """The best CPU-time rate of each contender over interleaved short rounds.
-
-    Other load on the machine only ever slows a round down (cache and frequency effects remain even in
-    CPU time), so the best round is the closest to the true figure; interleaving gives every contender
-    the same chances.
-    """
-    best = dict.fromkeys(contenders, 0.0)
-    for _ in range(rounds):
-        for name, fn in contenders.items():
-            best[name] = max(best[name], cpu_rate(fn))
-    return best
 
 
 def main() -> None:

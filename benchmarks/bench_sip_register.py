@@ -10,10 +10,8 @@ verifyauth) in the same run for the ratio. SIPp runs on core 0 and the registrar
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from benchmarks.processes import free_udp_port, pin
 from benchmarks.report import Measurement, show
 from okc.credentials import HA1Algorithm, digest_ha1
 from okc.sip.registrar import Account, Registrar
@@ -33,19 +32,6 @@ SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "interop" / "scen
 STEP_SECONDS = 2.0
 LADDER = (200, 400, 800, 1200, 1600, 2400, 3200, 4800, 6400)
 REALM = "okc.test"
-
-
-def _pin(core: int) -> list[str]:
-    taskset = shutil.which("taskset")
-    if taskset is None or (os.cpu_count() or 1) < 2:
-        return []
-    return [taskset, "-c", str(core)]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _serve() -> None:
@@ -74,7 +60,7 @@ def serve() -> None:
 def _start_okc() -> tuple[subprocess.Popen[str], int]:
     code = "from benchmarks.bench_sip_register import serve; serve()"
     proc = subprocess.Popen(
-        [*_pin(1), sys.executable, "-c", code],
+        [*pin(1), sys.executable, "-c", code],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -85,9 +71,9 @@ def _start_okc() -> tuple[subprocess.Popen[str], int]:
 
 
 def _start_sipp_registrar(sipp: str, folder: Path) -> tuple[subprocess.Popen[str], int]:
-    port = _free_port()
+    port = free_udp_port()
     proc = subprocess.Popen(
-        [*_pin(1), sipp, "-sf", str(SCENARIOS / "registrar_uas.xml"), "-key", "user", "alice", "-key",
+        [*pin(1), sipp, "-sf", str(SCENARIOS / "registrar_uas.xml"), "-key", "user", "alice", "-key",
          "password", "wonder", "-i", "127.0.0.1", "-p", str(port), "-nostdin"],
         cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
@@ -99,9 +85,9 @@ def _clients(sipp: str, folder: Path, port: int, rate: int) -> bool:
     calls = int(rate * STEP_SECONDS)
     try:
         run = subprocess.run(
-            [*_pin(0), sipp, "-sf", str(SCENARIOS / "register_auth.xml"), "-s", "alice", "-au", "alice",
+            [*pin(0), sipp, "-sf", str(SCENARIOS / "register_auth.xml"), "-s", "alice", "-au", "alice",
              "-ap", "wonder", "-r", str(rate), "-m", str(calls), "-l", str(max(calls, 100)),
-             "-i", "127.0.0.1", "-p", str(_free_port()), "-nostdin",
+             "-i", "127.0.0.1", "-p", str(free_udp_port()), "-nostdin",
              "-timeout", f"{int(STEP_SECONDS + 4)}s", "-timeout_error", f"127.0.0.1:{port}"],
             check=False, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             timeout=STEP_SECONDS + 10,
